@@ -1,0 +1,1 @@
+"""The detector: pure, batch-oriented classification of posts (no I/O at classify time)."""
