@@ -1,0 +1,30 @@
+"""The alert service's FastAPI factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+
+from services.alerts import worker
+from services.alerts.auth.routes import router as tokens_router
+from services.alerts.incidents.routes import router as incidents_router
+from services.runtime import Runtime
+from services.web import Worker, create_app
+
+ROUTERS: tuple[APIRouter, ...] = (incidents_router, tokens_router)
+WORKERS: tuple[Worker, ...] = (worker.run,)
+
+
+def create_alerts_app(
+    runtime_factory: Callable[[], AbstractAsyncContextManager[Runtime]], max_body_bytes: int
+) -> FastAPI:
+    """The alert service on its own: incidents API plus the verdict consumer."""
+    return create_app(
+        runtime_factory,
+        title="Doxwatch alerts",
+        routers=ROUTERS,
+        workers=WORKERS,
+        max_body_bytes=max_body_bytes,
+    )

@@ -1,0 +1,239 @@
+"""The ``doxwatch`` command: the one place that knows all three services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from services import logs
+from services.config import BusKind, Settings, SettingsError, load_settings
+from services.runtime import Runtime, open_runtime
+from services.security import Role
+
+app = typer.Typer(
+    help="Doxwatch: watch reported posts for threats, doxing calls and leaks of officers' data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        typer.echo(f"doxwatch: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    logs.configure(settings.log_level, settings.log_json)
+    return settings
+
+
+def _runtime_factory(settings: Settings) -> Callable[[], AbstractAsyncContextManager[Runtime]]:
+    return lambda: open_runtime(settings)
+
+
+def _serve(api: FastAPI, host: str, port: int) -> None:
+    config = uvicorn.Config(api, host=host, port=port, log_config=None, lifespan="on")
+    uvicorn.Server(config).run()
+
+
+def _load_detector(settings: Settings) -> Any:
+    from services.classifier.detector import Detector
+
+    return Detector.load(settings.model_dir)
+
+
+@app.command()
+def up(
+    host: Host = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the API and console.")] = 8000,
+) -> None:
+    """Run collector, classifier and alerts in one process (embedded bus, SQLite by default)."""
+    from services.alerts.app import ROUTERS as ALERT_ROUTERS
+    from services.alerts.app import WORKERS as ALERT_WORKERS
+    from services.classifier.worker import ClassifierWorker
+    from services.collector.app import ROUTERS as COLLECTOR_ROUTERS
+    from services.db import upgrade
+    from services.web import create_app
+
+    settings = _settings(bus=BusKind.LOCAL)
+    upgrade(settings.database_url)
+    worker = ClassifierWorker(_load_detector(settings))
+    api = create_app(
+        _runtime_factory(settings),
+        title="Doxwatch",
+        routers=[*COLLECTOR_ROUTERS, *ALERT_ROUTERS],
+        workers=[worker.run, *ALERT_WORKERS],
+        max_body_bytes=settings.max_body_bytes,
+    )
+    typer.echo(f"Doxwatch on http://{host}:{port} (API docs at /docs)", err=True)
+    _serve(api, host, port)
+
+
+@app.command()
+def collector(host: Host = "127.0.0.1", port: int = 8001) -> None:
+    """Run the collector (intake API) on its own, publishing to Kafka."""
+    from services.collector.app import create_collector_app
+
+    settings = _settings()
+    _serve(create_collector_app(_runtime_factory(settings), settings.max_body_bytes), host, port)
+
+
+@app.command()
+def classifier(
+    host: Host = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8002,
+) -> None:
+    """Run the classifier on its own: consume posts, publish verdicts."""
+    from services.classifier.worker import ClassifierWorker
+    from services.web import create_app
+
+    settings = _settings()
+    worker = ClassifierWorker(_load_detector(settings))
+    api = create_app(
+        _runtime_factory(settings),
+        title="Doxwatch classifier",
+        workers=[worker.run],
+        max_body_bytes=settings.max_body_bytes,
+    )
+    _serve(api, host, port)
+
+
+@app.command()
+def alerts(host: Host = "127.0.0.1", port: int = 8000) -> None:
+    """Run the alert service on its own: consume verdicts, serve the incidents API."""
+    from services.alerts.app import create_alerts_app
+
+    settings = _settings()
+    _serve(create_alerts_app(_runtime_factory(settings), settings.max_body_bytes), host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database to the latest schema."""
+    from services.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}", err=True)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who or what the token is for.")],
+    role: Annotated[Role, typer.Option(help="Role of the token.")] = Role.ANALYST,
+) -> None:
+    """Create an API token and print it (it is shown only once)."""
+    from services.db import make_engine, session_factory, transaction
+    from services.security import issue_token
+
+    settings = _settings()
+
+    async def create() -> str:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                _, token = await issue_token(session, name, role)
+            return token
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(create()))
+
+
+def _records(stream: TextIO) -> Any:
+    for number, line in enumerate(stream, start=1):
+        if line.strip():
+            yield number, line
+
+
+@app.command()
+def classify(
+    input_path: Annotated[
+        Path | None, typer.Argument(metavar="INPUT", help="JSON Lines file; stdin when omitted.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Posts per detector batch.")] = 256,
+) -> None:
+    """Classify posts from JSON Lines ({"id", "text"[, "lang"]}); one verdict line per post."""
+    from services.classifier.detector import PostText
+
+    settings = _settings()
+    detector = _load_detector(settings)
+    source = input_path.open(encoding="utf-8") if input_path else sys.stdin
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    bad = 0
+    pending: list[PostText] = []
+
+    def flush() -> None:
+        for post, result in zip(pending, detector.classify(pending), strict=True):
+            record = {"id": post.id, **result.model_dump(mode="json", exclude={"officer_mentions"})}
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        pending.clear()
+
+    try:
+        for number, line in _records(source):
+            try:
+                post = _parse_post(line)
+            except ValueError as exc:
+                bad += 1
+                sys.stderr.write(json.dumps({"line": number, "error": str(exc)}) + "\n")
+                continue
+            pending.append(post)
+            if len(pending) >= batch_size:
+                flush()
+        flush()
+    finally:
+        if input_path:
+            source.close()
+        if output:
+            sink.close()
+    if bad:
+        raise typer.Exit(1)
+
+
+def _parse_post(line: str) -> Any:
+    from services.classifier.detector import PostText
+
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError("expected a JSON object")
+    post_id, text = raw.get("id"), raw.get("text")
+    if not isinstance(post_id, str | int) or isinstance(post_id, bool):
+        raise ValueError("'id' must be a string or integer")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("'text' must be a non-empty string")
+    lang = raw.get("lang")
+    if lang is not None and lang not in ("nl", "en"):
+        raise ValueError("'lang' must be 'nl' or 'en' when given")
+    return PostText(str(post_id), text, lang)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``doxwatch`` command."""
+    app(args=list(argv) if argv is not None else None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Settings, read from ``DOXWATCH_*`` environment variables (and an optional ``.env``).
+
+A ``Settings`` object is built once by the command that starts a service and passed
+down; nothing reads the environment anywhere else. Bad values stop the start with a
+message naming the variable (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BusKind(StrEnum):
+    """Which bus the services talk over."""
+
+    LOCAL = "local"
+    KAFKA = "kafka"
+
+
+class Settings(BaseSettings):
+    """Every setting Doxwatch reads. README's settings table is generated from this class."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOXWATCH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./doxwatch.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or "
+        "postgresql+asyncpg://user@host/db.",
+    )
+    bus: BusKind = Field(
+        default=BusKind.LOCAL,
+        description="'local' (embedded log in the database, for `doxwatch up`) or 'kafka'.",
+    )
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated."
+    )
+    kafka_partitions: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default=6, description="Partitions per topic when Doxwatch creates its topics."
+    )
+    kafka_replication: Annotated[int, Field(ge=1, le=16)] = Field(
+        default=1, description="Replication factor when Doxwatch creates its topics."
+    )
+    kafka_idempotent_producer: bool = Field(
+        default=True,
+        description="Idempotent producer (needs InitProducerId; turn off for Tansu).",
+    )
+    kafka_client_id: str = Field(default="doxwatch", description="Kafka client id prefix.")
+    consumer_batch_size: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=256, description="Most messages a consumer handles in one batch."
+    )
+    consumer_max_retries: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=3, description="Retries of a failing message before it is dead-lettered."
+    )
+    consumer_retry_backoff_s: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=0.2, description="First retry delay in seconds (doubles each retry)."
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="If set, an API token with this value and the admin role exists.",
+    )
+    model_dir: Path | None = Field(
+        default=None,
+        description="Trained detector directory; unset = the model shipped in models/.",
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024)] = Field(
+        default=2_000_000, description="Largest request body the API accepts, in bytes."
+    )
+    batch_max_posts: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=1000, description="Most posts in one POST /api/v1/posts/batch."
+    )
+    incident_window_hours: Annotated[float, Field(gt=0, le=24 * 365)] = Field(
+        default=72.0,
+        description="Flagged posts on the same URL within this window join one incident.",
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; unset = JSON when stderr is not a terminal."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        allowed = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        if not value.startswith(allowed):
+            raise ValueError(f"must start with one of {', '.join(allowed)} (got {value!r})")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR (got {value!r})")
+        return level
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port...] (got {value!r})")
+        return value
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names each bad variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  DOXWATCH_{field.upper()}: {err['msg']}")
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from exc
