@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 import subprocess
@@ -98,7 +99,7 @@ def pg_database() -> Iterator[Callable[[], str]]:
 
     yield make
     for name in made:
-        run_sync(lambda n=name: _drop_pg_database(n))
+        run_sync(functools.partial(_drop_pg_database, name))
 
 
 @pytest.fixture(scope="session")
