@@ -386,11 +386,33 @@ def restyle(record: CorpusRecord, rng: random.Random, new_id: str) -> CorpusReco
     return _rebuild(record, pieces, new_id, "restyled (case, punctuation, emoji)")
 
 
+def _variants(record: CorpusRecord, faker: _Faker, rng: random.Random) -> list[CorpusRecord]:
+    made: list[CorpusRecord] = []
+    texts = {record.text}
+
+    def keep(variant: CorpusRecord | None) -> None:
+        # A variant that came out identical to one already made adds nothing.
+        if variant is not None and variant.text not in texts:
+            texts.add(variant.text)
+            made.append(variant)
+
+    def next_id() -> str:
+        return f"{record.id}~aug{len(made) + 1}"
+
+    if record.spans:
+        for _ in range(3):
+            keep(substitute(record, faker, next_id()))
+    keep(restyle(made[-1] if made else record, rng, next_id()))
+    keep(obfuscate(made[0] if made else record, rng, next_id()))
+    keep(obfuscate(restyle(record, rng, "tmp"), rng, next_id()))
+    return [m.model_copy(update={"provenance": {**m.provenance, "from": record.id}}) for m in made]
+
+
 def augment(records: Sequence[CorpusRecord], seed: int = 20261130) -> list[CorpusRecord]:
     """Variants of the hand-written records, reproducible for a seed.
 
-    Each record gets a restyled copy and, where its cue words allow, an obfuscated
-    one; a record with spans also gets three copies with every span replaced by invented
+    Each record gets a restyled copy and, where its cue words allow, obfuscated ones;
+    a record with spans also gets three copies with every span replaced by invented
     data (Faker nl_NL), so the recognisers and models do not learn the particular
     values the writers happened to invent.
     """
@@ -398,27 +420,6 @@ def augment(records: Sequence[CorpusRecord], seed: int = 20261130) -> list[Corpu
     rng = random.Random(seed)
     out: list[CorpusRecord] = []
     for record in records:
-        if record.provenance.get("source") != "handwritten":
-            continue
-        made: list[CorpusRecord] = []
-        texts = {record.text}
-
-        def keep(variant: CorpusRecord | None) -> None:
-            # A variant that came out identical to one already made adds nothing.
-            if variant is not None and variant.text not in texts:
-                texts.add(variant.text)
-                made.append(variant)
-
-        def next_id() -> str:
-            return f"{record.id}~aug{len(made) + 1}"
-
-        if record.spans:
-            for _ in range(3):
-                keep(substitute(record, faker, next_id()))
-        keep(restyle(made[-1] if made else record, rng, next_id()))
-        keep(obfuscate(made[0] if made else record, rng, next_id()))
-        keep(obfuscate(restyle(record, rng, "tmp"), rng, next_id()))
-        out.extend(
-            m.model_copy(update={"provenance": {**m.provenance, "from": record.id}}) for m in made
-        )
+        if record.provenance.get("source") == "handwritten":
+            out.extend(_variants(record, faker, rng))
     return out

@@ -54,7 +54,7 @@ def _word_hasher() -> HashingVectorizer:
     return HashingVectorizer(
         analyzer="word",
         ngram_range=(1, 2),
-        token_pattern=r"(?u)<\w+>|\b\w+\b",
+        token_pattern=r"(?u)<\w+>|\b\w+\b",  # noqa: S106 - a regex, not a password
         n_features=WORD_FEATURES,
         alternate_sign=False,
         norm=None,
