@@ -361,7 +361,7 @@ def obfuscate(record: CorpusRecord, rng: random.Random, new_id: str) -> CorpusRe
         if label is None:
             for pattern, options in _OBFUSCATIONS:
                 if pattern.search(text) and rng.random() < 0.7:
-                    text = pattern.sub(lambda _m, o=options: rng.choice(o), text, count=1)
+                    text = pattern.sub(rng.choice(options).replace("\\", "\\\\"), text, count=1)
                     changed = True
         pieces.append((text, label))
     if not changed:
