@@ -26,8 +26,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+corpus_app = typer.Typer(help="The labelled training corpus.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(corpus_app, name="corpus")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 
@@ -228,6 +230,77 @@ def _parse_post(line: str) -> Any:
     if lang is not None and lang not in ("nl", "en"):
         raise ValueError("'lang' must be 'nl' or 'en' when given")
     return PostText(str(post_id), text, lang)
+
+
+@corpus_app.command("augment")
+def corpus_augment(
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 20261130,
+) -> None:
+    """Regenerate models/corpus/augmented.jsonl from the hand-written posts."""
+    from services.classifier import corpus
+
+    records = corpus.load([corpus.CORPUS_DIR / "handwritten"])
+    variants = corpus.augment(records, seed=seed)
+    corpus.write_jsonl(corpus.CORPUS_DIR / "augmented.jsonl", variants)
+    typer.echo(f"{len(records)} hand-written, {len(variants)} augmented", err=True)
+
+
+@corpus_app.command("check")
+def corpus_check() -> None:
+    """Validate every corpus file (offsets, labels, ids) and print counts."""
+    from services.classifier import corpus
+
+    try:
+        train = corpus.training_records()
+        test = corpus.test_records()
+    except corpus.CorpusError as exc:
+        typer.echo(f"doxwatch: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    overlap = {r.text for r in train} & {r.text for r in test}
+    typer.echo(f"training records: {len(train)}, test records: {len(test)}")
+    if overlap:
+        typer.echo(f"doxwatch: {len(overlap)} test texts also appear in training", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train the label models from models/corpus (reproducible) and write them to models/."""
+    from services.classifier import training
+    from services.classifier.detector import Detector
+    from services.classifier.model import DEFAULT_MODEL_DIR
+
+    logs.configure("INFO")
+    detector = Detector.load(learned=False)
+    model = training.train(detector, out_dir=out or DEFAULT_MODEL_DIR, seed=seed)
+    typer.echo(json.dumps(model.meta["validation"], indent=2))
+    typer.echo(f"model {model.version} written to {out or DEFAULT_MODEL_DIR}", err=True)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="JSON Lines in the LABELS.md format.")],
+    model: Annotated[Path | None, typer.Option(help="Model directory (default: models/).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    worst: Annotated[int, typer.Option(help="How many worst errors to list.")] = 15,
+) -> None:
+    """Score the detector against labelled posts: P/R/F1, span F1 per type, worst errors."""
+    from services.classifier import corpus, training
+    from services.classifier.detector import Detector, PostText
+
+    try:
+        records = corpus.load([data])
+    except (corpus.CorpusError, OSError) as exc:
+        typer.echo(f"doxwatch: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    detector = Detector.load(model)
+    verdicts = detector.classify([PostText(r.id, r.text, r.lang) for r in records])
+    report = training.evaluate(verdicts, records, worst=worst)
+    report["model_version"] = detector.model_version
+    typer.echo(json.dumps(report, indent=2) if as_json else training.format_report(report))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

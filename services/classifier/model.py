@@ -31,6 +31,9 @@ from sklearn.utils import murmurhash3_32
 
 from services.events import LABEL_NAMES
 
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "detector"
+"""Where ``doxwatch train`` writes, and ``Detector.load()`` reads, the trained model."""
+
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
 FORMAT_VERSION = 1

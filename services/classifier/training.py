@@ -28,10 +28,14 @@ from sklearn.model_selection import GroupKFold
 
 from services.classifier import corpus
 from services.classifier.corpus import CorpusRecord
-from services.classifier.model import LabelModel, Model, TextFeatures, best_threshold
+from services.classifier.model import (
+    DEFAULT_MODEL_DIR,
+    LabelModel,
+    Model,
+    TextFeatures,
+    best_threshold,
+)
 from services.events import LABEL_NAMES, Classification, SpanLabel
-
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "detector"
 
 # Regularisation per label, chosen by grouped cross-validation on the hand-written
 # records (see MODEL_CARD.md); weaker regularisation for the sparser doxing signal.

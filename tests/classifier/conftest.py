@@ -10,8 +10,8 @@ from services.classifier.detector import Detector
 
 @pytest.fixture(scope="session")
 def detector() -> Detector:
-    """The rule-based detector with both pipelines."""
-    return Detector.load()
+    """The rule-based detector with both pipelines (no trained model: the rules decide)."""
+    return Detector.load(learned=False)
 
 
 @pytest.fixture(scope="session")

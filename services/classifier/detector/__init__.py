@@ -1,10 +1,13 @@
 """The detector: pure, batch-oriented classification of posts (no I/O at classify time).
 
-``Detector.load()`` builds one spaCy pipeline per language (see :mod:`.pipeline`);
-``Detector.classify(posts)`` runs them with ``nlp.pipe`` and applies the rules of
-:mod:`.rules`. This is the rule-based stage (``model_version`` ``rules-1``); a trained
-stage can be put on top of :meth:`Detector.features`, which exposes every cue, officer
-mention, personal-data span and rule outcome as a named float.
+``Detector.load()`` builds one spaCy pipeline per language (see :mod:`.pipeline`) and
+reads the trained label models from ``models/detector`` (see
+:mod:`services.classifier.model`). ``Detector.classify(posts)`` runs the pipelines with
+``nlp.pipe``; the personal-data spans always come from the recognisers, the three
+labels from the trained models over the text and :meth:`Detector.features` (every cue,
+officer mention, span type and rule outcome as a named float). Without a trained model
+(``learned=False``, or none on disk) the rules of :mod:`.rules` decide the labels
+(``model_version`` ``rules-1``).
 
     detector = Detector.load()
     [verdict] = detector.classify([PostText(id="p-1", text="wie kent deze agent?")])
@@ -24,7 +27,8 @@ from spacy.tokens import Doc
 
 from services.classifier.detector import pipeline, rules
 from services.classifier.detector.lexicons import EN_STOPWORDS, NL_STOPWORDS
-from services.events import Classification, Labels, Scores, Span
+from services.classifier.model import DEFAULT_MODEL_DIR, Model
+from services.events import LABEL_NAMES, Classification, Labels, Scores, Span
 
 __all__ = ["MODEL_VERSION", "Detector", "PostText", "guess_lang"]
 
@@ -54,28 +58,42 @@ def guess_lang(text: str) -> str:
 
 
 class Detector:
-    """Rule-based detector over the Doxwatch spaCy pipelines."""
+    """The Doxwatch detector: spaCy pipelines, recognisers, rules and trained label models."""
 
-    model_version = MODEL_VERSION
-
-    def __init__(self, pipelines: dict[str, Language]) -> None:
-        """Wrap ready pipelines, one per supported language."""
+    def __init__(self, pipelines: dict[str, Language], model: Model | None = None) -> None:
+        """Wrap ready pipelines, one per supported language, and an optional trained model."""
         missing = set(pipeline.LANGUAGES) - set(pipelines)
         if missing:
             raise ValueError(f"missing pipelines for {sorted(missing)}")
         self.pipelines = pipelines
+        self.model = model
+
+    @property
+    def model_version(self) -> str:
+        """The version recorded in every verdict: the trained model's, or ``rules-1``."""
+        return self.model.version if self.model is not None else MODEL_VERSION
 
     @classmethod
-    def load(cls, model_dir: Path | None = None) -> Detector:
-        """Build both pipelines, or load them from ``model_dir/<lang>`` when saved there."""
+    def load(cls, model_dir: Path | None = None, *, learned: bool = True) -> Detector:
+        """Build both pipelines (or load them from ``model_dir/<lang>`` when saved there) and
+        read the trained model from ``model_dir`` (default ``models/detector``).
+
+        An explicit ``model_dir`` that does not exist is an error, not a silent fallback.
+        """
+        if model_dir is not None and not model_dir.is_dir():
+            raise FileNotFoundError(f"model directory {model_dir} does not exist")
+        directory = model_dir if model_dir is not None else DEFAULT_MODEL_DIR
         pipelines: dict[str, Language] = {}
         for lang in pipeline.LANGUAGES:
-            saved = model_dir / lang if model_dir is not None else None
-            if saved is not None and (saved / "config.cfg").is_file():
+            saved = directory / lang
+            if (saved / "config.cfg").is_file():
                 pipelines[lang] = spacy.load(saved)
             else:
                 pipelines[lang] = pipeline.build_pipeline(lang)
-        return cls(pipelines)
+        model = None
+        if learned and (directory / "model.json").is_file():
+            model = Model.load(directory)
+        return cls(pipelines, model)
 
     def save(self, model_dir: Path) -> None:
         """Write both pipelines to ``model_dir/<lang>`` (readable by :meth:`load`)."""
@@ -106,10 +124,80 @@ class Detector:
 
     def classify(self, posts: Sequence[PostText]) -> list[Classification]:
         """One Classification per post, in input order. Pure: no I/O, no state change."""
-        return [self.classify_doc(doc) for doc in self.docs(posts)]
+        docs = self.docs(posts)
+        if self.model is None:
+            return [self.classify_doc(doc) for doc in docs]
+        results = [rules.evaluate(doc) for doc in docs]
+        texts = [self.model_text(doc) for doc in docs]
+        dense = [rules.features(doc, r) for doc, r in zip(docs, results, strict=True)]
+        x, probs = self.model.predict(texts, dense)
+        return [self._learned(i, x, texts[i], probs, result) for i, result in enumerate(results)]
+
+    def _learned(
+        self,
+        i: int,
+        x: Any,
+        text: str,
+        probs: dict[str, Any],
+        result: rules.RuleResult,
+    ) -> Classification:
+        assert self.model is not None
+        scores = {name: float(probs[name][i]) for name in LABEL_NAMES}
+        labels = {name: scores[name] >= self.model.labels[name].threshold for name in LABEL_NAMES}
+        explanation: dict[str, Any] = {
+            "scoring": "calibrated probabilities of logistic-regression models; a label is "
+            "set when its score reaches the threshold chosen on validation data"
+        }
+        row = x[i]
+        for name in LABEL_NAMES:
+            if labels[name]:
+                explanation[name] = {
+                    "score": round(scores[name], 4),
+                    "threshold": self.model.labels[name].threshold,
+                    "top_features": self.model.explain(row, text, name),
+                    "rules": result.fired.get(name, []),
+                    "evidence": result.evidence.get(name, []),
+                }
+        explanation["spans"] = [
+            {"start": s.start, "end": s.end, "label": s.label.value, "text": s.text}
+            for s in result.spans
+        ]
+        return Classification(
+            labels=Labels(**labels),
+            scores=Scores(**scores),
+            spans=[
+                Span(start=s.start, end=s.end, label=s.label, normalized=s.normalized)
+                for s in result.spans
+            ],
+            officer_mentions=[m.text for m in result.officer_mentions],
+            explanation=explanation,
+            model_version=self.model_version,
+        )
+
+    @staticmethod
+    def model_text(doc: Doc) -> str:
+        """The text the trained models read: de-obfuscated, lower-case, and every
+        personal-data span replaced by its type (``<address>``), so that the models
+        learn that an address was leaked rather than which address."""
+        out: list[str] = []
+        previous: str | None = None
+        for token in doc:
+            label = token._.pii_label
+            if label is not None:
+                if label != previous:
+                    out.append(f"<{label.lower()}>")
+            else:
+                out.append(token.norm_)
+            previous = label
+        return " ".join(out)
+
+    @staticmethod
+    def feature_names() -> list[str]:
+        """Names of the dense features, in a stable order."""
+        return list(rules.FEATURE_NAMES)
 
     def classify_doc(self, doc: Doc) -> Classification:
-        """Classify one processed doc."""
+        """Classify one processed doc with the rules alone."""
         result = rules.evaluate(doc)
         return Classification(
             labels=Labels(**result.labels),
@@ -120,7 +208,7 @@ class Detector:
             ],
             officer_mentions=[m.text for m in result.officer_mentions],
             explanation=result.explanation(),
-            model_version=self.model_version,
+            model_version=MODEL_VERSION,
         )
 
     @staticmethod
