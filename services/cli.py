@@ -286,6 +286,9 @@ def evaluate(
     model: Annotated[Path | None, typer.Option(help="Model directory (default: models/).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     worst: Annotated[int, typer.Option(help="How many worst errors to list.")] = 15,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the JSON report here.")
+    ] = None,
 ) -> None:
     """Score the detector against labelled posts: P/R/F1, span F1 per type, worst errors."""
     from services.classifier import corpus, training
@@ -300,6 +303,8 @@ def evaluate(
     verdicts = detector.classify([PostText(r.id, r.text, r.lang) for r in records])
     report = training.evaluate(verdicts, records, worst=worst)
     report["model_version"] = detector.model_version
+    if output is not None:
+        output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     typer.echo(json.dumps(report, indent=2) if as_json else training.format_report(report))
 
 

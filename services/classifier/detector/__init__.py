@@ -26,6 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.classifier.detector import pipeline, rules
+from services.classifier.detector.extensions import doc_text
 from services.classifier.detector.lexicons import EN_STOPWORDS, NL_STOPWORDS
 from services.classifier.model import DEFAULT_MODEL_DIR, Model
 from services.events import LABEL_NAMES, Classification, Labels, Scores, Span
@@ -148,16 +149,16 @@ class Detector:
             "scoring": "calibrated probabilities of logistic-regression models; a label is "
             "set when its score reaches the threshold chosen on validation data"
         }
-        row = x[i]
-        for name in LABEL_NAMES:
-            if labels[name]:
-                explanation[name] = {
-                    "score": round(scores[name], 4),
-                    "threshold": self.model.labels[name].threshold,
-                    "top_features": self.model.explain(row, text, name),
-                    "rules": result.fired.get(name, []),
-                    "evidence": result.evidence.get(name, []),
-                }
+        fired = [name for name in LABEL_NAMES if labels[name]]
+        top = self.model.explain(x, i, text, fired) if fired else {}
+        for name in fired:
+            explanation[name] = {
+                "score": round(scores[name], 4),
+                "threshold": self.model.labels[name].threshold,
+                "top_features": top[name],
+                "rules": result.fired.get(name, []),
+                "evidence": result.evidence.get(name, []),
+            }
         explanation["spans"] = [
             {"start": s.start, "end": s.end, "label": s.label.value, "text": s.text}
             for s in result.spans
@@ -176,20 +177,28 @@ class Detector:
 
     @staticmethod
     def model_text(doc: Doc) -> str:
-        """The text the trained models read: de-obfuscated, lower-case, and every
+        """The text the trained models read: lower-case, de-obfuscated, and every
         personal-data span replaced by its type (``<address>``), so that the models
-        learn that an address was leaked rather than which address."""
-        out: list[str] = []
-        previous: str | None = None
-        for token in doc:
-            label = token._.pii_label
-            if label is not None:
-                if label != previous:
-                    out.append(f"<{label.lower()}>")
-            else:
-                out.append(token.norm_)
-            previous = label
-        return " ".join(out)
+        learn that an address was leaked rather than which address.
+
+        Built from character offsets (a few edits per post at most), not token by token:
+        this runs for every post and must cost next to nothing.
+        """
+        text = doc_text(doc)
+        edits = [(s.start, s.end, f" <{s.label.value.lower()}> ") for s in doc._.pii or ()]
+        edits += [(d.start, d.end, d.value) for d in doc._.deobfuscations or ()]
+        if not edits:
+            return text.lower()
+        edits.sort(key=lambda e: (e[0], -e[1]))
+        pieces, pos = [], 0
+        for start, end, replacement in edits:
+            if start < pos:  # overlaps an earlier edit (a PII span wins: it sorts first)
+                continue
+            pieces.append(text[pos:start])
+            pieces.append(replacement)
+            pos = end
+        pieces.append(text[pos:])
+        return "".join(pieces).lower()
 
     @staticmethod
     def feature_names() -> list[str]:
