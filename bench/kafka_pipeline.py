@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="posts per HTTP batch")
     parser.add_argument("--classifiers", type=int, default=1, help="classifier processes")
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--log-level", default="WARNING", help="services' log level")
     args = parser.parse_args()
 
     procs: list[subprocess.Popen[bytes]] = []
@@ -141,7 +142,7 @@ def main() -> None:
             DOXWATCH_DATABASE_URL=dsn.replace("postgresql://", "postgresql+asyncpg://"),
             DOXWATCH_ADMIN_TOKEN=ADMIN,
             DOXWATCH_LOG_JSON="true",
-            DOXWATCH_LOG_LEVEL="WARNING",
+            DOXWATCH_LOG_LEVEL=args.log_level,
         )
         subprocess.run([sys.executable, "-m", "services.cli", "db", "upgrade"], env=env, check=True)
         urls: dict[str, str] = {}
@@ -183,6 +184,7 @@ def main() -> None:
         if stored < args.posts:
             raise SystemExit(f"only {stored} of {args.posts} posts stored; logs in {logdir}")
         span = last - first
+        print(f"service logs             {logdir}")
         print(f"posts                    {args.posts}")
         print(f"classifier processes     {args.classifiers}")
         print(f"partitions               {args.partitions}")

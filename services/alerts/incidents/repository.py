@@ -20,20 +20,23 @@ async def existing_post_ids(session: AsyncSession, ids: Sequence[str]) -> set[st
     return set(rows)
 
 
-async def open_incident_for_url(
-    session: AsyncSession, url: str, since: datetime
-) -> Incident | None:
-    """The most recent open incident grouping ``url`` with a post after ``since``."""
-    return await session.scalar(
+async def open_incidents_for_urls(
+    session: AsyncSession, urls: Sequence[str], since: datetime
+) -> dict[str, Incident]:
+    """Per URL, the most recent open incident grouping it with a post after ``since``."""
+    if not urls:
+        return {}
+    rows = await session.scalars(
         select(Incident)
         .where(
-            Incident.group_url == url,
+            Incident.group_url.in_(set(urls)),
             Incident.status != IncidentStatus.CLOSED,
             Incident.last_post_at >= since,
         )
-        .order_by(Incident.last_post_at.desc())
-        .limit(1)
+        .order_by(Incident.last_post_at)
     )
+    # Ordered oldest first, so the most recent incident per URL is the one kept.
+    return {row.group_url: row for row in rows if row.group_url is not None}
 
 
 def add(session: AsyncSession, *rows: Incident | PostRecord | IncidentEvent) -> None:

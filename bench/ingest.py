@@ -1,0 +1,112 @@
+"""Verdict ingestion into PostgreSQL (or SQLite): verdicts/s through the alert service's rules.
+
+Builds invented verdicts (a third flagged, a tenth of those reposts of an earlier URL),
+then runs ``incidents.service.ingest`` in batches of ``--batch`` per transaction, as the
+verdict consumer does, against a fresh database that is dropped afterwards.
+
+    .venv/bin/python bench/ingest.py --verdicts 20000 --batch 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import time
+import uuid
+from datetime import timedelta
+
+import asyncpg
+
+from services.alerts.incidents import service
+from services.db import make_engine, session_factory, transaction, upgrade
+from services.events import Classification, Labels, Post, Scores, Verdict
+
+PG_ADMIN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def verdicts(n: int, seed: int = 3) -> list[Verdict]:
+    """Invented verdicts."""
+    rng = random.Random(seed)
+    urls: list[str] = []
+    out = []
+    for i in range(n):
+        flagged = rng.random() < 1 / 3
+        if flagged and urls and rng.random() < 0.1:
+            url = rng.choice(urls)
+        else:
+            url = f"https://x.example/status/{i}"
+            urls.append(url)
+        labels = Labels(threat=flagged and rng.random() < 0.5, doxing_call=flagged)
+        out.append(
+            Verdict(
+                post=Post(
+                    id=str(uuid.uuid4()), text=f"post {i} over die agent", platform="x", url=url
+                ),
+                classification=Classification(
+                    labels=labels,
+                    scores=Scores(
+                        threat=0.9 if labels.threat else 0.1, doxing_call=0.8 if flagged else 0.1
+                    ),
+                    model_version="bench",
+                ),
+            )
+        )
+    return out
+
+
+async def run(url: str, items: list[Verdict], batch: int) -> float:
+    """Ingest everything; return the seconds it took."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    started = time.perf_counter()
+    for i in range(0, len(items), batch):
+        async with transaction(sessions) as session:
+            await service.ingest(session, items[i : i + batch], timedelta(hours=72))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return elapsed
+
+
+async def admin(sql: str) -> None:
+    """One statement on the maintenance database."""
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--verdicts", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    args = parser.parse_args()
+    items = verdicts(args.verdicts)
+    name = f"doxwatch_bench_{uuid.uuid4().hex[:8]}"
+    if args.sqlite:
+        url = f"sqlite+aiosqlite:////tmp/{name}.db"
+    else:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        url = (
+            PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+            + "/"
+            + name
+        )
+    try:
+        upgrade(url)
+        elapsed = asyncio.run(run(url, items, args.batch))
+    finally:
+        if not args.sqlite:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    flagged = sum(v.classification.labels.any() for v in items)
+    print(f"backend      {'sqlite' if args.sqlite else 'postgresql'}")
+    print(f"verdicts     {len(items)} ({flagged} flagged), batch {args.batch}")
+    print(f"ingest       {len(items) / elapsed:,.0f} verdicts/s ({elapsed:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
