@@ -15,7 +15,7 @@ IBAN               compact upper case, mod-97 checked
 BSN                nine digits, 11-proef checked
 EMAIL              lower case, de-obfuscated (``[at]``, ``(punt)``, ``dot`` ...)
 SOCIAL_HANDLE      lower case, without the leading ``@``
-DATE_OF_BIRTH      ISO ``YYYY-MM-DD``
+DATE_OF_BIRTH      ISO ``YYYY-MM-DD``; a birthday without a year ``--MM-DD``
 PERSON             case-folded, accents stripped, whitespace collapsed
 ADDRESS            ``street number[suffix] [postcode] [town]``, lower case
 =================  ===========================================================
@@ -44,6 +44,7 @@ __all__ = [
     "address_keys",
     "deobfuscate_email",
     "fold_text",
+    "is_placeholder",
     "is_service_phone",
     "mask",
     "normalize",
@@ -395,8 +396,26 @@ def parse_date(value: str, *, today: date | None = None) -> date:
     raise InvalidPersonalData(f"not a recognised date: {value!r}")
 
 
+_DAY_MONTH_NO_YEAR = re.compile(
+    rf"^(?:(\d{{1,2}}){_ORDINAL}\s*(?:of\s+)?({MONTH_PATTERN})|({MONTH_PATTERN})\s+(\d{{1,2}}){_ORDINAL})$",
+    re.IGNORECASE,
+)
+
+
 def _normalize_dob(value: str) -> str:
-    return parse_date(value).isoformat()
+    """ISO ``YYYY-MM-DD``; a birthday without a year ("11 april") is ``--MM-DD`` (ISO 8601)."""
+    try:
+        return parse_date(value).isoformat()
+    except InvalidPersonalData:
+        m = _DAY_MONTH_NO_YEAR.match(_collapse(value.strip().rstrip(".,")))
+        if m is None:
+            raise
+    day, month = (m[1], m[2]) if m[1] else (m[4], m[3])
+    try:
+        found = date(2000, MONTHS[month.lower()], int(day))  # a leap year: 29 February exists
+    except ValueError as exc:
+        raise InvalidPersonalData(f"no such date: {value!r}") from exc
+    return f"--{found.month:02d}-{found.day:02d}"
 
 
 # ------------------------------------------------------------------------- person
@@ -418,7 +437,7 @@ def _normalize_person(value: str) -> str:
 _NL_POSTCODE_IN_TEXT = re.compile(r"(?<![\w])([1-9]\d{3})\s?([A-Za-z]{2})(?![\w])")
 # House-number suffixes: a letter ("12a", "12 A"), Roman floor numbers ("12-II"),
 # a second number ("12-2", "12/3"), or the usual words ("bis", "hs", "bg").
-_SUFFIX_WORDS = "bis|hs|huis|bg|boven|beneden|zw|rd|ad"
+_SUFFIX_WORDS = "bis|hs|huis|bg|boven|beneden|hoog|hg|zw|rd|ad"
 _HOUSE = re.compile(
     r"(?P<num>[1-9]\d{0,4})"
     r"(?P<suffix>"
@@ -430,7 +449,9 @@ _HOUSE = re.compile(
     r")?"
     r"(?![\w])"
 )
-_NL_FORM = re.compile(rf"^(?P<street>[^\d]*?[a-z][^\d]*?)\s+{_HOUSE.pattern}\s*(?P<rest>.*)$")
+_NL_FORM = re.compile(
+    rf"^(?P<street>(?:[1-9]\d?e\s+)?[^\d]*?[a-z][^\d]*?)\s+{_HOUSE.pattern}\s*(?P<rest>.*)$"
+)
 _EN_FORM = re.compile(r"^(?P<num>[1-9]\d{0,4})(?P<suffix>[a-z])?\s+(?P<street>[a-z][^\d]*)$")
 # An English address needs its street type ("12 Baker Street"); "1234 ab" is none.
 _STREET_ABBREVIATIONS_START = {"burg": "burgemeester", "st": "sint", "pr": "prins"}
@@ -470,6 +491,13 @@ _ENGLISH_STREET_TYPES = frozenset(
         "mews",
     ]
 )
+
+# Endings of Dutch street names (a word of its own: "27 Beukenlaan" written the English way).
+_DUTCH_STREET_ENDINGS = (
+    "straat", "weg", "laan", "plein", "gracht", "kade", "singel", "dijk", "hof", "pad",
+    "steeg", "dreef", "markt", "plantsoen", "park", "baan", "ring", "dam", "wal", "veld",
+    "haven", "vliet", "allee", "boulevard", "schans", "str",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -520,6 +548,8 @@ def _clean_suffix(raw: str) -> str:
 
 def _canonical_street(words: list[str]) -> str:
     words = [w.strip(".") for w in words if w.strip(".")]
+    if len(words) > 1 and words[-1] in ("nr", "no", "nummer", "huisnummer", "number"):
+        words = words[:-1]  # "Kerkstraat nr. 12" is "Kerkstraat 12"
     if not words:
         return ""
     if len(words) > 1 and words[0] in _STREET_ABBREVIATIONS_START:
@@ -561,6 +591,9 @@ def parse_address(value: str) -> Address:
         # "12 baker street london": the street ends at its type word.
         ends = [i for i, w in enumerate(street_words) if w.strip(".") in _ENGLISH_STREET_TYPES]
         if not ends or ends[0] == 0:
+            # "27 Beukenlaan, Utrecht": a Dutch street written the English way round.
+            ends = [i for i, w in enumerate(street_words) if w.endswith(_DUTCH_STREET_ENDINGS)]
+        if not ends or (ends[0] == 0 and not street_words[0].endswith(_DUTCH_STREET_ENDINGS)):
             raise InvalidPersonalData(f"not an address (street and house number): {value!r}")
         cut = ends[0] + 1
         rest = " ".join(street_words[cut:]) + text[len(m.group(0)) :]
@@ -628,6 +661,60 @@ def normalize(label: SpanLabel | str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidPersonalData(f"empty {label} value")
     return _NORMALIZERS[_label(label)](value)
+
+
+# ------------------------------------------------------------------- placeholders
+
+# Data everybody recognises as made up: the examples of forms and jokes. Matched on
+# the normalised value, so "06-12345678" and "+31 6 1234 5678" are the same.
+_PLACEHOLDER_STREETS = frozenset(
+    [
+        "sesamstraat", "nepstraat", "teststraat", "voorbeeldstraat", "voorbeeldlaan",
+        "voorbeeldweg", "fakestraat", "neplaan", "nepweg", "straatnaam", "nergensstraat",
+        "fake street", "example street", "test street", "fake road", "fake lane",
+        "nowhere street", "evergreen terrace", "privet drive",
+    ]
+)  # fmt: skip
+_PLACEHOLDER_TOWNS = frozenset(
+    ["nergenshuizen", "ergenshuizen", "ergens", "fantasiastad", "verweggistan", "anytown"]
+)
+# The Dutch and English "John Doe" of forms and examples.
+_PLACEHOLDER_NAMES = frozenset(
+    ["jan jansen", "piet jansen", "jan modaal", "john doe", "jane doe", "joe bloggs", "john smith"]
+)
+_PLACEHOLDER_STREET_PREFIXES = tuple(f"{street} " for street in sorted(_PLACEHOLDER_STREETS))
+_PLACEHOLDER_TOWN_SUFFIXES = tuple(f" {town}" for town in sorted(_PLACEHOLDER_TOWNS))
+_PLACEHOLDER_LETTERS = frozenset(["AA", "XX", "XY", "YY", "ZZ"])
+_PLACEHOLDER_DIGITS = ("12345678", "87654321", "01234567", "23456789", "98765432")
+_PLACEHOLDER_DOMAINS = ("@example.com", "@example.org", "@example.net", "@example.nl")
+
+
+def is_placeholder(label: SpanLabel | str, normalized: str) -> bool:
+    """Whether a normalised value is an obvious placeholder ("06-12345678", "Jan Jansen").
+
+    Placeholders are valid values, so :func:`normalize` accepts them; the detector
+    uses this to give made-up example data no span.
+    """
+    kind = _label(label)
+    if kind is SpanLabel.PHONE:
+        digits = normalized.lstrip("+")[-8:]
+        return digits.endswith(_PLACEHOLDER_DIGITS) or len(set(digits)) == 1
+    if kind is SpanLabel.ADDRESS:
+        # The canonical form is "street number[suffix] [postcode] [town]".
+        return normalized.startswith(_PLACEHOLDER_STREET_PREFIXES) or normalized.endswith(
+            _PLACEHOLDER_TOWN_SUFFIXES
+        )
+    if kind is SpanLabel.EMAIL:
+        return normalized.endswith(_PLACEHOLDER_DOMAINS)
+    if kind is SpanLabel.PERSON:
+        return normalized in _PLACEHOLDER_NAMES
+    if kind is SpanLabel.POSTCODE:
+        # "1111 AA", "9999 ZZ", "1234 XX" ("1234 AB" is a real postcode that forms use).
+        digits, letters = normalized[:4], normalized[4:]
+        if len(set(digits)) == 1:
+            return letters in _PLACEHOLDER_LETTERS or letters in ("AB",)
+        return digits == "1234" and letters in _PLACEHOLDER_LETTERS
+    return False
 
 
 # ------------------------------------------------------------------------ masking

@@ -19,6 +19,7 @@ from services.personal_data import (
     InvalidPersonalData,
     address_keys,
     deobfuscate_email,
+    is_placeholder,
     mask,
     normalize,
     parse_address,
@@ -531,3 +532,103 @@ def test_empty_values_raise() -> None:
     for label in SpanLabel:
         with pytest.raises(InvalidPersonalData):
             normalize(label, "   ")
+
+
+# ------------------------------------------------------------ newer address forms
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("27 Beukenlaan", "beukenlaan 27"),
+        ("12 Kerkstraat, Utrecht", "kerkstraat 12 utrecht"),
+        ("2e Jan Steenstraat 14-II", "2e jan steenstraat 14ii"),
+        ("Kerkstraat nr. 12", "kerkstraat 12"),
+        ("Kerkstraat nummer 12, 1234 AB Utrecht", "kerkstraat 12 1234ab utrecht"),
+        ("Bloemgracht 90 hoog", "bloemgracht 90hg"),
+        ("Van Speijkstraat 31-huis", "van speijkstraat 31huis"),
+    ],
+)
+def test_more_address_spellings(raw: str, canonical: str) -> None:
+    assert normalize(SpanLabel.ADDRESS, raw) == canonical
+
+
+def test_number_first_needs_a_street_word() -> None:
+    with pytest.raises(InvalidPersonalData):
+        normalize(SpanLabel.ADDRESS, "12 Appels Peren")
+
+
+def test_keys_of_number_first_and_number_last_agree() -> None:
+    assert set(address_keys("27 Beukenlaan")) == set(address_keys("Beukenlaan 27"))
+
+
+# ------------------------------------------------------------- dates of birth
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("11 april", "--04-11"), ("April 11th", "--04-11"), ("29 februari", "--02-29")],
+)
+def test_birthday_without_a_year(raw: str, canonical: str) -> None:
+    assert normalize(SpanLabel.DATE_OF_BIRTH, raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["30 februari", "12-03", "april"])
+def test_impossible_birthdays_without_a_year_raise(raw: str) -> None:
+    with pytest.raises(InvalidPersonalData):
+        normalize(SpanLabel.DATE_OF_BIRTH, raw)
+
+
+@FAST
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31)))
+def test_every_day_of_the_year_is_a_birthday(day: date) -> None:
+    month = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+             "september", "oktober", "november", "december"][day.month - 1]  # fmt: skip
+    assert normalize(SpanLabel.DATE_OF_BIRTH, f"{day.day} {month}") == day.strftime("--%m-%d")
+
+
+# ------------------------------------------------------------------ placeholders
+
+
+@pytest.mark.parametrize(
+    ("label", "raw"),
+    [
+        (SpanLabel.PHONE, "06-12345678"),
+        (SpanLabel.PHONE, "+31 6 87654321"),
+        (SpanLabel.PHONE, "06-99999999"),
+        (SpanLabel.ADDRESS, "Sesamstraat 1, Amsterdam"),
+        (SpanLabel.ADDRESS, "123 Fake Street"),
+        (SpanLabel.ADDRESS, "Kerkstraat 3, Nergenshuizen"),
+        (SpanLabel.EMAIL, "jan@example.com"),
+        (SpanLabel.POSTCODE, "9999 ZZ"),
+        (SpanLabel.POSTCODE, "1234 XX"),
+    ],
+)
+def test_placeholders(label: SpanLabel, raw: str) -> None:
+    assert is_placeholder(label, normalize(label, raw))
+
+
+@pytest.mark.parametrize(
+    ("label", "raw"),
+    [
+        (SpanLabel.PHONE, "06-38174629"),
+        (SpanLabel.ADDRESS, "Kerkstraat 12, 1234 AB Utrecht"),
+        (SpanLabel.ADDRESS, "41 Orchard Close, Bexley"),
+        (SpanLabel.EMAIL, "h.boersma@kpnmail.nl"),
+        (SpanLabel.POSTCODE, "1234 AB"),
+        (SpanLabel.POSTCODE, "3581 KR"),
+        (SpanLabel.PERSON, "Jan de Vries"),
+    ],
+)
+def test_not_placeholders(label: SpanLabel, raw: str) -> None:
+    assert not is_placeholder(label, normalize(label, raw))
+
+
+@FAST
+@given(mobiles)
+def test_placeholder_phones_are_rare(number: str) -> None:
+    """Only sequences and repeated digits are placeholders, not ordinary numbers."""
+    digits = number[2:]
+    sequence = digits in ("12345678", "87654321", "01234567", "23456789", "98765432")
+    same = len(set(digits)) == 1
+    assert is_placeholder(SpanLabel.PHONE, normalize(SpanLabel.PHONE, number)) == (sequence or same)

@@ -106,7 +106,7 @@ PERSONAL = [
     "Zijn vrouw Sandra werkt bij de bakker, die agent is een klootzak",
     "mail die rechercheur: h.boersma [at] kpnmail [punt] nl",
     "die smeris heet eigenlijk Ruben Hoekstra",
-    "privénummer van die wijkagent: 06-12345678",
+    "privénummer van die wijkagent: 06-38174629",
     "de agent die mij aanhield woont in 1234 AB",
 ]
 
