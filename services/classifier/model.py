@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +84,6 @@ class TextFeatures:
         self.word = _word_hasher()
         self.idf_char = idf_char
         self.idf_word = idf_word
-        self._word_analyzer = self.word.build_analyzer()
-        self._columns: dict[str, int] = {}
 
     def fit(self, texts: Sequence[str]) -> TextFeatures:
         """Learn smoothed idf weights (as scikit-learn's TfidfTransformer does)."""
@@ -111,17 +110,14 @@ class TextFeatures:
         """Features of each text: [char block | word block]."""
         return sp.hstack(self.blocks(texts), format="csr")
 
-    def word_terms(self, text: str) -> dict[int, str]:
-        """Word-block column -> word n-gram of ``text``, to name what drove a score."""
-        out: dict[int, str] = {}
-        for term in self._word_analyzer(text):
-            col = self._columns.get(term)
-            if col is None:
-                col = word_column(term)
-                if len(self._columns) < 200_000:  # bounded: terms repeat across posts
-                    self._columns[term] = col
-            out[col] = term
-        return out
+    def term_names(self, texts: Sequence[str]) -> dict[int, str]:
+        """Word-block column -> the most frequent word n-gram of ``texts`` hashed there."""
+        counts: dict[int, Counter[str]] = {}
+        analyzer = self.word.build_analyzer()
+        for text in texts:
+            for term in analyzer(text):
+                counts.setdefault(word_column(term), Counter())[term] += 1
+        return {col: c.most_common(1)[0][0] for col, c in counts.items()}
 
 
 def _weigh(matrix: sp.csr_matrix, idf: FloatArray) -> sp.csr_matrix:
@@ -174,8 +170,10 @@ class Model:
         dense_scale: FloatArray,
         labels: Mapping[str, LabelModel],
         meta: dict[str, Any],
+        terms: Mapping[int, str] | None = None,
     ) -> None:
         self.text = text
+        self.terms = dict(terms or {})
         self.dense_names = list(dense_names)
         self.dense_scale = dense_scale
         self.labels = dict(labels)
@@ -233,21 +231,24 @@ class Model:
     ) -> dict[str, list[dict[str, Any]]]:
         """Per label, the k named features (word n-grams of post ``i``, pipeline features)
         that pushed its score up most. Character n-grams count in the score but are not
-        listed: "ag3n" means little to an analyst."""
+        listed: "ag3n" means little to an analyst. Word columns are named from the
+        training vocabulary (``terms.json``), so no text is re-analysed here."""
         word, dense = blocks.word, blocks.dense
         w_idx = word.indices[word.indptr[i] : word.indptr[i + 1]]
         w_val = word.data[word.indptr[i] : word.indptr[i + 1]]
         d_idx = dense.indices[dense.indptr[i] : dense.indptr[i + 1]]
         d_val = dense.data[dense.indptr[i] : dense.indptr[i + 1]]
-        words = self.text.word_terms(text)
+        words = self.terms
         w0, d0 = CHAR_FEATURES, CHAR_FEATURES + WORD_FEATURES
         out: dict[str, list[dict[str, Any]]] = {}
         for label in labels:
             coef = self.labels[label].coef
+            # A column is named only when its training term is in this post (a hash
+            # collision with an unseen term must not put words in the post's mouth).
             named = [
                 (float(v), f"words:{words[c]}")
                 for c, v in zip(w_idx, w_val * coef[w0 + w_idx], strict=True)
-                if v > 0 and c in words
+                if v > 0 and c in words and words[c] in text
             ]
             named += [
                 (float(v), f"feature:{self.dense_names[c]}")
@@ -272,6 +273,9 @@ class Model:
         for name, m in self.labels.items():
             arrays[f"coef_{name}"] = m.coef.astype(np.float16)
         np.savez_compressed(directory / "weights.npz", **arrays)
+        (directory / "terms.json").write_text(
+            json.dumps(sorted(self.terms.items()), ensure_ascii=False, separators=(",", ":")) + "\n"
+        )
         meta = {
             **self.meta,
             "format_version": FORMAT_VERSION,
@@ -315,7 +319,13 @@ class Model:
         if missing:
             raise ValueError(f"{directory}: model lacks labels {sorted(missing)}")
         extra = {k: v for k, v in meta.items() if k not in ("labels", "dense_names")}
-        return cls(text, meta["dense_names"], scale, labels, extra)
+        terms_file = directory / "terms.json"
+        terms = (
+            {int(col): str(term) for col, term in json.loads(terms_file.read_text())}
+            if terms_file.is_file()
+            else {}
+        )
+        return cls(text, meta["dense_names"], scale, labels, extra, terms)
 
 
 def best_threshold(y: npt.NDArray[np.int_], p: npt.NDArray[np.float64]) -> tuple[float, float]:

@@ -29,7 +29,9 @@ from sklearn.model_selection import GroupKFold
 from services.classifier import corpus
 from services.classifier.corpus import CorpusRecord
 from services.classifier.model import (
+    CHAR_FEATURES,
     DEFAULT_MODEL_DIR,
+    WORD_FEATURES,
     LabelModel,
     Model,
     TextFeatures,
@@ -144,6 +146,7 @@ def train(
 
     digest = corpus_digest(records)
     model.labels = labels
+    model.terms = _explainable_terms(text, data.texts, labels)
     model.meta = {
         "version": f"lr-{digest[:10]}-s{seed}",
         "seed": seed,
@@ -160,6 +163,21 @@ def train(
     }
     model.save(out_dir)
     return model
+
+
+def _explainable_terms(
+    text: TextFeatures, texts: Sequence[str], labels: dict[str, LabelModel], keep: int = 4000
+) -> dict[int, str]:
+    """Names for the word columns that can show up in an explanation: per label the
+    ``keep`` columns with the largest positive weights."""
+    names = text.term_names(texts)
+    w0 = CHAR_FEATURES
+    chosen: set[int] = set()
+    for m in labels.values():
+        word_coef = m.coef[w0 : w0 + WORD_FEATURES]
+        top = np.argsort(-word_coef)[:keep]
+        chosen.update(int(c) for c in top if word_coef[c] > 0 and int(c) in names)
+    return {c: names[c] for c in sorted(chosen)}
 
 
 # Evaluation -----------------------------------------------------------------------------
