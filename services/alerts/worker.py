@@ -10,9 +10,9 @@ import structlog
 
 from services.alerts.incidents import service
 from services.bus import Message
-from services.bus.consumer import PoisonMessageError
+from services.bus.consumer import decode_batch
 from services.db import transaction
-from services.events import VERDICTS_TOPIC, EventDecodeError, Verdict, decode
+from services.events import VERDICTS_TOPIC, Verdict
 from services.runtime import Runtime
 
 log = structlog.get_logger("doxwatch.alerts")
@@ -20,23 +20,12 @@ log = structlog.get_logger("doxwatch.alerts")
 GROUP = "doxwatch-alerts"
 
 
-def decode_verdicts(batch: Sequence[Message]) -> list[Verdict]:
-    """Decode a batch; an undecodable message is poison (dead-lettered, never retried)."""
-    out = []
-    for message in batch:
-        try:
-            out.append(decode(Verdict, message.value))
-        except EventDecodeError as exc:
-            raise PoisonMessageError(message, str(exc)) from exc
-    return out
-
-
 async def run(runtime: Runtime, stopping: asyncio.Event) -> None:
     """Consume verdicts until ``stopping``; each batch is stored in one transaction."""
     window = timedelta(hours=runtime.settings.incident_window_hours)
 
     async def handle(batch: Sequence[Message]) -> None:
-        verdicts = decode_verdicts(batch)
+        verdicts = decode_batch(Verdict, batch)
         async with transaction(runtime.sessions) as session:
             result = await service.ingest(session, verdicts, window)
         log.info(

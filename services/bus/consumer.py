@@ -21,7 +21,7 @@ import structlog
 from prometheus_client import Counter
 
 from services.bus import BatchHandler, Message, Record
-from services.events import DEADLETTER_TOPIC
+from services.events import DEADLETTER_TOPIC, E, EventDecodeError, decode
 
 log = structlog.get_logger("doxwatch.bus")
 
@@ -49,6 +49,17 @@ class RetryPolicy:
 
 
 Publish = Callable[[str, Sequence[Record]], Awaitable[None]]
+
+
+def decode_batch(kind: type[E], batch: Sequence[Message]) -> list[E]:
+    """Decode every message as an event of ``kind``; an undecodable one is poison."""
+    out = []
+    for message in batch:
+        try:
+            out.append(decode(kind, message.value))
+        except EventDecodeError as exc:
+            raise PoisonMessageError(message, str(exc)) from exc
+    return out
 
 
 def deadletter_record(message: Message, group: str, error: str) -> Record:

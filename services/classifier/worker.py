@@ -10,15 +10,13 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from services.bus import Message, Record
-from services.bus.consumer import PoisonMessageError
+from services.bus.consumer import decode_batch
 from services.classifier.detector import Detector, PostText
 from services.events import (
     POSTS_TOPIC,
     VERDICTS_TOPIC,
-    EventDecodeError,
     Post,
     Verdict,
-    decode,
     encode,
 )
 from services.runtime import Runtime
@@ -29,17 +27,6 @@ GROUP = "doxwatch-classifier"
 
 CLASSIFIED = Counter("doxwatch_posts_classified_total", "Posts classified", ["flagged"])
 BATCH_SECONDS = Histogram("doxwatch_classify_batch_seconds", "Detector time per batch")
-
-
-def decode_posts(batch: Sequence[Message]) -> list[Post]:
-    """Decode a batch; an undecodable message is poison (dead-lettered, never retried)."""
-    out = []
-    for message in batch:
-        try:
-            out.append(decode(Post, message.value))
-        except EventDecodeError as exc:
-            raise PoisonMessageError(message, str(exc)) from exc
-    return out
 
 
 class ClassifierWorker:
@@ -57,7 +44,7 @@ class ClassifierWorker:
         """Consume posts until ``stopping``."""
 
         async def handle(batch: Sequence[Message]) -> None:
-            posts = decode_posts(batch)
+            posts = decode_batch(Post, batch)
             started = time.perf_counter()
             # The detector is CPU-bound; a thread keeps health checks answering meanwhile.
             verdicts = await asyncio.to_thread(self.verdicts, posts)

