@@ -9,6 +9,7 @@ one handler here turns them, and FastAPI's own validation and routing errors, in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, ClassVar
@@ -267,6 +268,34 @@ Worker = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 """A background task of a service (a consumer loop); returns when the event is set."""
 
 
+MAX_RESTART_DELAY_S = 30.0
+
+
+async def _supervise(
+    worker: Worker, runtime: Runtime, stopping: asyncio.Event, failures: dict[str, str]
+) -> None:
+    """Run a worker; when it fails (broker or database gone), restart it with backoff.
+
+    The batch in flight was not committed, so the restarted worker redoes it. While a
+    worker waits to be restarted, ``failures`` names it and /readyz answers 503.
+    """
+    name = getattr(worker, "__qualname__", repr(worker))
+    delay = 0.5
+    while not stopping.is_set():
+        failures.pop(name, None)
+        try:
+            await worker(runtime, stopping)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failures[name] = repr(exc)[:300]
+            log.error("worker failed, restarting", worker=name, error=repr(exc), delay_s=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
+            delay = min(delay * 2, MAX_RESTART_DELAY_S)
+
+
 def _ops_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -295,9 +324,8 @@ def _ops_router() -> APIRouter:
             checks["bus"] = f"error: {exc!r}"[:300]
         for name, check in request.app.state.extra_checks.items():
             checks[name] = check()
-        for task in getattr(request.app.state, "workers", []):
-            if task.done():
-                checks["workers"] = "error: a background worker has stopped"
+        for name, error in getattr(request.app.state, "worker_failures", {}).items():
+            checks[f"worker {name}"] = f"error: {error}"
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
         failed = ", ".join(k for k, v in checks.items() if v != "ok")
@@ -333,8 +361,11 @@ def create_app(
         async with runtime_factory() as runtime:
             app.state.runtime = runtime
             stopping = asyncio.Event()
-            tasks = [asyncio.create_task(w(runtime, stopping)) for w in worker_list]
-            app.state.workers = tasks
+            failures: dict[str, str] = {}
+            app.state.worker_failures = failures
+            tasks = [
+                asyncio.create_task(_supervise(w, runtime, stopping, failures)) for w in worker_list
+            ]
             try:
                 yield
             finally:
