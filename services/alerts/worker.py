@@ -6,16 +6,12 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
-import structlog
-
 from services.alerts.incidents import service
 from services.bus import Message
 from services.bus.consumer import decode_batch
 from services.db import transaction
 from services.events import VERDICTS_TOPIC, Verdict
 from services.runtime import Runtime
-
-log = structlog.get_logger("doxwatch.alerts")
 
 GROUP = "doxwatch-alerts"
 
@@ -24,17 +20,15 @@ async def run(runtime: Runtime, stopping: asyncio.Event) -> None:
     """Consume verdicts until ``stopping``; each batch is stored in one transaction."""
     window = timedelta(hours=runtime.settings.incident_window_hours)
 
-    async def handle(batch: Sequence[Message]) -> None:
+    async def handle(batch: Sequence[Message]) -> dict[str, int]:
         verdicts = decode_batch(Verdict, batch)
         async with transaction(runtime.sessions) as session:
             result = await service.ingest(session, verdicts, window)
-        log.info(
-            "verdicts ingested",
-            size=len(verdicts),
-            stored=result.stored,
-            duplicates=result.duplicates,
-            incidents_opened=result.incidents_opened,
-            incidents_joined=result.incidents_joined,
-        )
+        return {
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "incidents_opened": result.incidents_opened,
+            "incidents_joined": result.incidents_joined,
+        }
 
     await runtime.bus.consume(VERDICTS_TOPIC, GROUP, handle, stopping)

@@ -13,7 +13,7 @@ loop (:mod:`services.bus.consumer`) that retries, dead-letters and commits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -39,8 +39,9 @@ class Message:
     headers: tuple[tuple[str, bytes], ...] = field(default=())
 
 
-BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
-"""Processes a batch of messages; must be idempotent. Raise to have it retried."""
+BatchHandler = Callable[[Sequence[Message]], Awaitable[Mapping[str, int] | None]]
+"""Processes a batch of messages; must be idempotent. Raise to have it retried. May
+return counts (``{"flagged": 3}``) for the batch's one log line."""
 
 
 class BusError(Exception):

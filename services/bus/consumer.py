@@ -83,14 +83,22 @@ def deadletter_record(message: Message, group: str, error: str) -> Record:
     )
 
 
+Facts = dict[str, int]
+"""Counts a handler reports about its batch (``{"flagged": 3}``), added to the batch's
+one log line; when a batch is split, the counts of its parts are added up."""
+
+
 async def _attempt(
-    handler: BatchHandler, batch: Sequence[Message], policy: RetryPolicy, group: str
+    handler: BatchHandler, batch: Sequence[Message], policy: RetryPolicy, group: str, facts: Facts
 ) -> Exception | None:
-    """Run the handler with retries; None on success, else the last error."""
+    """Run the handler with retries; None on success (its counts added to ``facts``),
+    else the last error."""
     delay = policy.backoff_s
     for attempt in range(policy.max_retries + 1):
         try:
-            await handler(batch)
+            reported = await handler(batch)
+            for key, value in (reported or {}).items():
+                facts[key] = facts.get(key, 0) + value
             return None
         except PoisonMessageError as exc:
             return exc
@@ -119,18 +127,19 @@ async def process(
     publish: Publish,
     group: str,
     policy: RetryPolicy,
-) -> int:
-    """Process a batch under the retry/dead-letter policy; return how many were dead-lettered."""
+) -> Facts:
+    """Process a batch under the retry/dead-letter policy; return the handler's counts
+    plus ``deadlettered``."""
+    facts: Facts = {"deadlettered": 0}
     if not batch:
-        return 0
-    error = await _attempt(handler, batch, policy, group)
+        return facts
+    error = await _attempt(handler, batch, policy, group, facts)
     if error is None:
-        return 0
-    dead = 0
+        return facts
     if len(batch) == 1:
         singles: Sequence[tuple[Message, Exception | None]] = [(batch[0], error)]
     else:
-        singles = [(m, await _attempt(handler, [m], policy, group)) for m in batch]
+        singles = [(m, await _attempt(handler, [m], policy, group, facts)) for m in batch]
     for message, failure in singles:
         if failure is None:
             continue
@@ -145,5 +154,5 @@ async def process(
             group=group,
             error=reason,
         )
-        dead += 1
-    return dead
+        facts["deadlettered"] += 1
+    return facts

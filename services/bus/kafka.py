@@ -141,7 +141,7 @@ class KafkaBus:
                         for m in raw
                     ]
                     started = time.perf_counter()
-                    dead = await process(batch, handler, self.publish, group, self._retry)
+                    facts = await process(batch, handler, self.publish, group, self._retry)
                     try:
                         await consumer.commit(
                             {TopicPartition(tp.topic, tp.partition): raw[-1].offset + 1}
@@ -157,7 +157,7 @@ class KafkaBus:
                         partition=tp.partition,
                         first_offset=raw[0].offset,
                         size=len(batch),
-                        deadlettered=dead,
+                        **facts,
                         ms=round((time.perf_counter() - started) * 1000, 1),
                     )
         finally:

@@ -167,7 +167,7 @@ class LocalBus:
                 stopper.cancel()
                 continue
             started = time.perf_counter()
-            dead = await process(batch, handler, self.publish, group, self._retry)
+            facts = await process(batch, handler, self.publish, group, self._retry)
             position = batch[-1].offset
             await self._commit(group, topic, position)
             log.info(
@@ -176,7 +176,7 @@ class LocalBus:
                 group=group,
                 first_offset=batch[0].offset,
                 size=len(batch),
-                deadlettered=dead,
+                **facts,
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
 

@@ -42,8 +42,9 @@ class ClassifierWorker:
 
     async def run(self, runtime: Runtime, stopping: asyncio.Event) -> None:
         """Consume posts until ``stopping``."""
+        log.info("classifier consuming", model_version=self.detector.model_version)
 
-        async def handle(batch: Sequence[Message]) -> None:
+        async def handle(batch: Sequence[Message]) -> dict[str, int]:
             posts = decode_batch(Post, batch)
             started = time.perf_counter()
             # The detector is CPU-bound; a thread keeps health checks answering meanwhile.
@@ -56,12 +57,6 @@ class ClassifierWorker:
             flagged = sum(v.classification.labels.any() for v in verdicts)
             CLASSIFIED.labels("true").inc(flagged)
             CLASSIFIED.labels("false").inc(len(verdicts) - flagged)
-            log.info(
-                "posts classified",
-                size=len(verdicts),
-                flagged=flagged,
-                detector_ms=round(elapsed * 1000, 1),
-                model_version=self.detector.model_version,
-            )
+            return {"flagged": flagged, "detector_ms": round(elapsed * 1000)}
 
         await runtime.bus.consume(POSTS_TOPIC, GROUP, handle, stopping)
