@@ -52,6 +52,7 @@ __all__ = [
     "parse_date",
     "parse_license_plate",
     "parse_phone",
+    "phone_facts",
 ]
 
 
@@ -72,6 +73,9 @@ _SPACES = re.compile(r"\s+")
 
 def fold_text(value: str) -> str:
     """Case-fold, strip accents and unify apostrophes (no other change)."""
+    if value.isascii():
+        # Most text: nothing to decompose or strip, and ASCII case-folds as lower() does.
+        return value.translate(_APOSTROPHES).lower()
     decomposed = unicodedata.normalize("NFKD", value.translate(_APOSTROPHES))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().translate(_FOLD_EXTRA)
@@ -150,6 +154,17 @@ def is_service_phone(value: str) -> bool:
 
 def _normalize_phone(value: str) -> str:
     return phonenumbers.format_number(parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_facts(value: str) -> tuple[str, bool]:
+    """``(normalize(PHONE, value), is_service_phone(value))`` from a single parse.
+
+    Parsing and validating a number is the costly part of both; the recogniser needs
+    both answers for every phone number it finds. Raises InvalidPersonalData.
+    """
+    number = parse_phone(value)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, phonenumbers.number_type(number) in _SERVICE_TYPES
 
 
 # ----------------------------------------------------------------------- postcode

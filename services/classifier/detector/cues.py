@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Pipe
@@ -22,7 +21,12 @@ from spacy.tokens import Doc
 from spacy.util import ensure_path
 
 from services.classifier.detector import lexicons
-from services.classifier.detector.extensions import CueMatch, doc_text, register_extensions
+from services.classifier.detector.extensions import (
+    CUES,
+    CueMatch,
+    doc_text,
+    register_extensions,
+)
 
 FACTORY_NAME = "doxwatch_cue_tagger_v1"
 _SEPARABLE_KEY = "__separable_verb__"
@@ -94,25 +98,24 @@ class CueTagger(Pipe):
         verbs: list[int] = []
         matches = self.matcher(doc)
         if not matches:
-            doc._.cues = found
+            CUES.set(doc, found)
             return doc
-        # Offsets from one array call: building a Span per match costs more than the
-        # matching itself on short posts.
-        starts, lengths = doc.to_array([IDX, LENGTH]).T.tolist()
         text = doc_text(doc)
         for match_id, start, end in matches:
             category = self._category_of[match_id]
             if category == _SEPARABLE_KEY:
                 verbs.append(start)
                 continue
-            start_char = starts[start]
-            end_char = starts[end - 1] + lengths[end - 1]
+            # Offsets from the two end tokens: cheaper than a Span per match, and than
+            # an array of the offsets of every token for a handful of matches.
+            last = doc[end - 1]
+            start_char, end_char = doc[start].idx, last.idx + len(last)
             found.setdefault(category, []).append(
                 CueMatch(category, start_char, end_char, text[start_char:end_char], start, end)
             )
         for match in self._separable(doc, verbs):
             found.setdefault(match.category, []).append(match)
-        doc._.cues = found
+        CUES.set(doc, found)
         return doc
 
     def _separable(self, doc: Doc, verbs: list[int]) -> list[CueMatch]:

@@ -15,7 +15,9 @@ Doc attributes (filled by the components named in brackets):
 * ``doc._.cues``             dict[category, list[CueMatch]]  [doxwatch_cue_tagger_v1]
 
 The values are Python objects: a ``DocBin(store_user_data=True)`` cannot serialise
-them; re-run the pipeline instead of storing processed docs.
+them; re-run the pipeline instead of storing processed docs. The components and rules
+read and write them through :class:`DocAttr` (``PII.get(doc)``, ``PII.set(doc, spans)``),
+which is the same value as ``doc._.pii`` without spaCy's per-access overhead.
 
 Token attributes (getters over the doc attributes, so they cost nothing unless read):
 
@@ -29,9 +31,10 @@ Token attributes (getters over the doc attributes, so they cost nothing unless r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from spacy.tokens import Doc, Token
+from spacy.vocab import Vocab
 
 from services.events import SpanLabel
 
@@ -156,3 +159,54 @@ def register_extensions() -> None:
 
 
 register_extensions()
+
+
+_T = TypeVar("_T")
+
+
+def _user_data_key(name: str) -> Any:
+    """The ``doc.user_data`` key under which spaCy keeps the doc extension ``name``.
+
+    Found by setting a marker through ``doc._`` on a probe doc, so it is spaCy's own
+    key, whatever its format; an import error if spaCy ever stops storing it there.
+    """
+    probe = Doc(Vocab(), words=["probe"])
+    if getattr(probe._, name) is not None:
+        raise RuntimeError(f"doc._.{name} must default to None")
+    marker = object()
+    setattr(probe._, name, marker)
+    keys = [key for key, value in probe.user_data.items() if value is marker]
+    if len(keys) != 1:
+        raise RuntimeError(f"cannot find where spaCy stores doc._.{name}")
+    return keys[0]
+
+
+class DocAttr(Generic[_T]):
+    """Fast access to one of the doc attributes above: ``ATTR.get(doc)`` is
+    ``doc._.<name>`` and ``ATTR.set(doc, value)`` is ``doc._.<name> = value``.
+
+    Every ``doc._`` builds a new accessor object (over a microsecond per read or write)
+    and the pipeline reads and writes these attributes some twenty times per post; this
+    goes straight to the ``doc.user_data`` entry behind the attribute, so both ways of
+    access always see the same value.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key = _user_data_key(name)
+
+    def get(self, doc: Doc) -> _T | None:
+        """The value, or None when no component has set it."""
+        return cast("_T | None", doc.user_data.get(self.key))
+
+    def set(self, doc: Doc, value: _T) -> None:
+        """Set the value."""
+        doc.user_data[self.key] = value
+
+
+DEOBFUSCATIONS: DocAttr[list[Deobfuscation]] = DocAttr("deobfuscations")
+QUOTES: DocAttr[list[tuple[int, int]]] = DocAttr("quotes")
+PII: DocAttr[list[PiiSpan]] = DocAttr("pii")
+OFFICER_MENTIONS: DocAttr[list[OfficerMention]] = DocAttr("officer_mentions")
+POLICE_SLOGANS: DocAttr[list[CueMatch]] = DocAttr("police_slogans")
+CUES: DocAttr[dict[str, list[CueMatch]]] = DocAttr("cues")

@@ -24,7 +24,13 @@ from spacy.tokens import Doc, Token
 from spacy.util import ensure_path
 
 from services.classifier.detector import lexicons
-from services.classifier.detector.extensions import Deobfuscation, doc_text, register_extensions
+from services.classifier.detector.extensions import (
+    DEOBFUSCATIONS,
+    QUOTES,
+    Deobfuscation,
+    doc_text,
+    register_extensions,
+)
 from services.personal_data import deobfuscate_email
 
 FACTORY_NAME = "doxwatch_social_normalizer_v1"
@@ -87,9 +93,11 @@ _SUSPICIOUS_CHAR = re.compile(
     r"[#@$€!|\ufe0f\U0001f3fb-\U0001f3ff]|[a-zA-Z](?:[0-9]|[.\-_*][a-zA-Z])|[0-9][a-zA-Z]"
 )
 _ELONGATED = re.compile(r"([a-zA-Z])\1\1")
+# Every alternative opens with its quote character, so the regex engine jumps from
+# quote to quote (the look-behind of the last one is written after its quote for that).
 _QUOTES = re.compile(
     r"\"[^\"\n]{3,}\"|“[^”\n]{3,}”|„[^”“\n]{3,}[”“]|«[^»\n]{3,}»|‘[^’\n]{3,}’"
-    r"|(?<![\w'])'[^'\n]{6,}?'(?![\w'])"
+    r"|'(?<![\w']')[^'\n]{6,}?'(?![\w'])"
 )
 _CACHE_LIMIT = 50_000
 
@@ -176,12 +184,13 @@ class SocialNormalizer(Pipe):
                 self._token(token, covered, found)
             done_until = span.end_char
         found.sort(key=lambda d: d.start)
-        doc._.deobfuscations = found
+        DEOBFUSCATIONS.set(doc, found)
         has_quote = '"' in text or "'" in text or "“" in text or "„" in text or "«" in text
-        doc._.quotes = (
+        QUOTES.set(
+            doc,
             [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
             if has_quote or "‘" in text
-            else []
+            else [],
         )
         return doc
 

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Pipe
-from spacy.tokens import Doc, Span
-from spacy.util import ensure_path, filter_spans
+from spacy.tokens import Doc
+from spacy.util import ensure_path
 
 from services.classifier.detector import lexicons
 from services.classifier.detector.extensions import (
+    OFFICER_MENTIONS,
+    POLICE_SLOGANS,
     CueMatch,
     OfficerMention,
     doc_text,
@@ -37,6 +39,9 @@ _AMBIGUOUS_KEY = "ambiguous"
 _COMPOUND_HINT = re.compile(
     r"(?<![^\W\d_])[^\W\d_]*(?:politie|smeris|agent)[^\W\d_]*", re.IGNORECASE
 )
+# The stems alone, and one letter as _COMPOUND_HINT sees letters: see _compound_hints.
+_STEM = re.compile(r"politie|smeris|agent", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
 _CLAUSE_VERBS = frozenset(
     [
         "is",
@@ -74,6 +79,47 @@ _CLAUSE_VERBS = frozenset(
         "ook",
     ]
 )
+
+
+def _compound_hints(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_COMPOUND_HINT.finditer(text)``, found from the stems.
+
+    A match is a whole run of letters with a stem in it. Scanning for that pattern tries
+    every position and backtracks through every word; the stems are found with a
+    plain alternation instead, and the pattern is matched once, at the start of the run
+    around each stem.
+    """
+    end = 0
+    for stem in _STEM.finditer(text):
+        start = stem.start()
+        if start < end:
+            continue  # in the run already matched
+        while start > 0 and _LETTER.match(text, start - 1):
+            start -= 1
+        m = _COMPOUND_HINT.match(text, start)
+        if m is not None:
+            end = m.end()
+            yield m
+
+
+def _char_offsets(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Character offsets of tokens ``start:end`` (``span.start_char``, ``span.end_char``)."""
+    last = doc[end - 1]
+    return doc[start].idx, last.idx + len(last)
+
+
+def _filter_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``spacy.util.filter_spans`` for (start, end, kind) tuples: of overlapping spans the
+    longest wins (on a tie the earliest, then the first given); sorted by start."""
+    ranked = sorted(spans, key=lambda s: (s[1] - s[0], -s[0]), reverse=True)
+    kept: list[tuple[int, int, str]] = []
+    seen: set[int] = set()
+    for span in ranked:
+        start, end, _ = span
+        if start not in seen and end - 1 not in seen:
+            kept.append(span)
+            seen.update(range(start, end))
+    return sorted(kept, key=lambda s: s[0])
 
 
 def _lexicon(lang: str, table: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -124,51 +170,55 @@ class OfficerMentionRecognizer(Pipe):
     # ---------------------------------------------------------------- component
     def __call__(self, doc: Doc) -> Doc:
         """Find officer mentions and police slogans in ``doc``."""
-        spans: list[Span] = []
+        # Candidate mentions as (token start, token end, kind); spaCy Span objects cost
+        # more to make and to read than everything else done with them here.
+        spans: list[tuple[int, int, str]] = []
         slogans: list[CueMatch] = []
-        deferred: list[Span] = []
+        deferred: list[tuple[int, int, str]] = []
+        text = doc_text(doc)
         for match_id, start, end in self.matcher(doc):
             kind = self._kind_keys.get(match_id, "formal")
             if kind == _SLOGAN_KEY:
-                span = doc[start:end]
+                start_char, end_char = _char_offsets(doc, start, end)
                 slogans.append(
-                    CueMatch("slogan", span.start_char, span.end_char, span.text, start, end)
+                    CueMatch("slogan", start_char, end_char, text[start_char:end_char], start, end)
                 )
             elif kind == _AMBIGUOUS_KEY:
                 token = doc[start]
                 term_kind = self.ambiguous.get(token.norm_) or self.ambiguous.get(token.lower_)
                 decision = self._ambiguous(doc, start, token.norm_)
                 if term_kind and decision == "yes":
-                    spans.append(Span(doc, start, end, label=term_kind))
+                    spans.append((start, end, term_kind))
                 elif term_kind and decision == "if_other":
-                    deferred.append(Span(doc, start, end, label=term_kind))
+                    deferred.append((start, end, term_kind))
             elif end - start > 1 or self._keep_single(doc, start):
-                spans.append(Span(doc, start, end, label=kind))
-        text = doc_text(doc)
+                spans.append((start, end, kind))
         lower = text.lower()
         # Compounds ("kutpolitie", "motoragent") are looked for only where the text
         # contains the stem, not by walking every token.
         stems = "politie" in lower or "smeris" in lower or "agent" in lower
-        for m in _COMPOUND_HINT.finditer(text) if stems else ():
+        for m in _compound_hints(text) if stems else ():
             hit = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if hit is None or len(hit) != 1:
                 continue
             compound = self._compound(hit[0].norm_)
             if compound:
-                spans.append(Span(doc, hit.start, hit.end, label=compound))
+                spans.append((hit.start, hit.end, compound))
         if deferred and (spans or slogans):
             spans += deferred
         if slogans:
             # "fuck the police" is a slogan, not a mention of officers.
             in_slogan = {i for s in slogans for i in range(s.token_start, s.token_end)}
-            spans = [s for s in spans if not in_slogan.intersection(range(s.start, s.end))]
-        doc._.officer_mentions = [
-            OfficerMention(
-                s.start_char, s.end_char, s.text, s.label_, s.text.lower(), s.start, s.end
+            spans = [s for s in spans if not in_slogan.intersection(range(s[0], s[1]))]
+        mentions = []
+        for start, end, kind in _filter_spans(spans):
+            start_char, end_char = _char_offsets(doc, start, end)
+            mention = text[start_char:end_char]
+            mentions.append(
+                OfficerMention(start_char, end_char, mention, kind, mention.lower(), start, end)
             )
-            for s in sorted(filter_spans(spans), key=lambda s: s.start)
-        ]
-        doc._.police_slogans = slogans
+        OFFICER_MENTIONS.set(doc, mentions)
+        POLICE_SLOGANS.set(doc, slogans)
         return doc
 
     # ------------------------------------------------------------------ rules

@@ -49,15 +49,21 @@ from spacy.tokens import Doc, Token
 from spacy.util import ensure_path
 
 from services.classifier.detector import lexicons
-from services.classifier.detector.extensions import PiiSpan, doc_text, register_extensions
+from services.classifier.detector.extensions import (
+    DEOBFUSCATIONS,
+    PII,
+    PiiSpan,
+    doc_text,
+    register_extensions,
+)
 from services.events import SpanLabel
 from services.personal_data import (
     MONTH_PATTERN,
     InvalidPersonalData,
     fold_text,
     is_placeholder,
-    is_service_phone,
     normalize,
+    phone_facts,
 )
 
 FACTORY_NAME = "doxwatch_pii_recognizer_v1"
@@ -65,7 +71,9 @@ FACTORY_NAME = "doxwatch_pii_recognizer_v1"
 # ------------------------------------------------------------------ patterns
 # All compiled once at import; the component only runs finditer/match.
 
-_HAS_DIGIT = re.compile(r"\d")
+# Most posts have few digits or none, and the number patterns are the costly ones: each
+# runs only when the post has enough digits for it to find anything (see __call__).
+_DIGIT_RUN = re.compile(r"\d+")
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w\-]+(?:\.[\w\-]+)*\.(?:com|nl|be|org|net|eu|io|me|tv|app)/\S*",
     re.IGNORECASE,
@@ -134,6 +142,9 @@ _DIGIT_GROUP = re.compile(r"\d+")
 _IBAN = re.compile(
     r"(?<![\w])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![\w])"
 )
+# What every IBAN has: two letters, then two digits. Written digit first, so that the
+# regex engine skips straight from digit to digit instead of trying every position.
+_IBAN_HINT = re.compile(r"\d(?<=[A-Za-z]{2}\d)\d")
 _BSN = re.compile(
     r"(?<![\w.\-/+])(?:\d{4}\.\d{2}\.\d{3}|\d{3}[ .]\d{3}[ .]\d{3}|\d{9})(?![\w]|[.\-/]\d)"
 )
@@ -425,9 +436,15 @@ _PRIORITY = {
     SpanLabel.POSTCODE: 7, SpanLabel.SOCIAL_HANDLE: 8, SpanLabel.PERSON: 9,
 }  # fmt: skip
 _INITIALS = re.compile(r"^(?:[A-Z]\.){1,4}$|^(?:[A-Z]\.)+[A-Z]$")
-_INITIALS_IN_TEXT = re.compile(r"(?<![\w.])(?:[A-Z]\.){1,4}(?=\s)")
-# "Gert-Jan", "Anne-Marie": double first names written with a hyphen.
-_HYPHEN_NAME = re.compile(r"(?<![\w\-])[A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)+(?![\w\-])")
+# "J. de Vries": up to four initials. The look-behind comes after the first capital (the
+# same test, one character later) so that the regex engine only stops at capitals.
+_INITIALS_IN_TEXT = re.compile(r"[A-Z](?<![\w.][A-Z])\.(?:[A-Z]\.){0,3}(?=\s)")
+# "Gert-Jan", "Anne-Marie": double first names written with a hyphen (look-behind placed
+# as above).
+_HYPHEN_NAME = re.compile(r"[A-Z](?<![\w\-][A-Z])[^\W\d_]+(?:-[A-Z][^\W\d_]+)+(?![\w\-])")
+# What a name with a non-ASCII character has: a non-ASCII letter or "’" ("D’Souza").
+# Posts whose only non-ASCII characters are emoji or quotes skip the token loop.
+_NON_ASCII_NAME_CHAR = re.compile(r"[^\W\d_\x00-\x7f]|’")
 # Adverb and adjective endings: "Eindelijk Jansen gesproken" has no first name.
 _NOT_FIRST_NAME_ENDINGS = ("lijk", "baar", "loos", "isch", "heid", "tig", "ste", "ly")
 _SENTENCE_END = frozenset([".", "!", "?", ":", "\n", "…", "//", "|", "-", "—", "–"])
@@ -577,7 +594,7 @@ class PiiRecognizer(Pipe):
                 candidates += self._spaced_emails(text)
         if urls:
             candidates += self._profile_handles(text, urls)
-        for d in doc._.deobfuscations or ():
+        for d in DEOBFUSCATIONS.get(doc) or ():
             if d.kind == "email":
                 candidates += self._make(
                     SpanLabel.EMAIL, text, d.start, d.end, "deobfuscated", value=d.value
@@ -586,13 +603,22 @@ class PiiRecognizer(Pipe):
             candidates += self._platform_handles(text)
         persons = self._persons(doc, text)
         candidates += persons
-        if _HAS_DIGIT.search(text):
-            candidates += self._ibans(text)
-            candidates += self._phones(text)
-            candidates += self._bsns(text)
-            candidates += self._postcodes(text)
+        digit_runs = [len(run) for run in _DIGIT_RUN.findall(text)]
+        if digit_runs:
+            # Pre-checks: what a pattern needs to find anything. A phone number has at
+            # least 8 digits, a BSN 9, a postcode a run of 4, a year a run of 4 and a
+            # numeric date three runs.
+            digits, longest = sum(digit_runs), max(digit_runs)
+            if _IBAN_HINT.search(text):
+                candidates += self._ibans(text)
+            if digits >= 8:
+                candidates += self._phones(text)
+            if digits >= 9:
+                candidates += self._bsns(text)
+            if longest >= 4:
+                candidates += self._postcodes(text)
             candidates += self._plates(text, lower)
-            if _YEAR_HINT.search(text):
+            if (longest >= 4 or len(digit_runs) >= 3) and _YEAR_HINT.search(text):
                 candidates += self._dates(text, persons)
             if "verjaardag" in lower or "jarig" in lower or "birthday" in lower or "bday" in lower:
                 candidates += self._dates_without_year(text)
@@ -604,12 +630,15 @@ class PiiRecognizer(Pipe):
                 for c in candidates
                 if c.source == "profile_url" or not any(c.start < e and s < c.end for s, e in urls)
             ]
-        doc._.pii = [
-            c
-            for c in _resolve(candidates)
-            if not _organisational(c, text, lower)
-            and not (c.label in _PLACEHOLDER_TYPES and is_placeholder(c.label, c.normalized))
-        ]
+        PII.set(
+            doc,
+            [
+                c
+                for c in _resolve(candidates)
+                if not _organisational(c, text, lower)
+                and not (c.label in _PLACEHOLDER_TYPES and is_placeholder(c.label, c.normalized))
+            ],
+        )
         return doc
 
     # ------------------------------------------------------------- recognisers
@@ -732,13 +761,16 @@ class PiiRecognizer(Pipe):
             # Trailing digit groups may belong to the next number ("bel 0612345678 12x").
             while groups and sum(len(g.group(0)) for g in groups) >= 8:
                 end = start + groups[-1].end()
-                phone = self._make(SpanLabel.PHONE, text, start, end, "phone")
-                if phone:
-                    if is_service_phone(phone[0].text):
-                        phone = [_with_meta(phone[0], phone_type="service")]
-                    out += phone
-                    break
-                groups.pop()
+                number = text[start:end]
+                try:
+                    # One parse gives both the normalised form and the service check.
+                    normalized, service = phone_facts(number)
+                except InvalidPersonalData:
+                    groups.pop()
+                    continue
+                meta = {"phone_type": "service"} if service else {}
+                out.append(PiiSpan(start, end, SpanLabel.PHONE, normalized, number, "phone", meta))
+                break
         return out
 
     def _bsns(self, text: str) -> list[PiiSpan]:
@@ -763,7 +795,8 @@ class PiiRecognizer(Pipe):
 
     def _plates(self, text: str, lower: str) -> list[PiiSpan]:
         out: list[PiiSpan] = []
-        for m in _PLATE_DASHED.finditer(text):
+        # A dashed plate has two dashes; most posts have none.
+        for m in _PLATE_DASHED.finditer(text) if text.count("-") >= 2 else ():
             raw = m.group(0)
             if raw != raw.upper() and not _PLATE_CUE.search(
                 text, max(0, m.start() - 30), m.start()
@@ -842,6 +875,11 @@ class PiiRecognizer(Pipe):
             return []
         if len(words) > 1 and words[-1][2].lower().rstrip(".") in _NUMBER_WORDS:
             words = words[:-1]  # "Kerkstraat nr. 12", "Kerkstraat nummer 12"
+        street_word = words[-1][2]
+        if not (street_word.lower().endswith(STREET_SUFFIXES) or _is_name_word(street_word)):
+            # "om 12 uur", "met 3 agenten": every street (with a street word, "Laan van
+            # ...", or found on evidence) ends in a street word or a capitalised name.
+            return []
         end = self._house_end(text, number.end())
         if end is None:
             return []  # "snelweg 12 km", "Dorpsstraat 3 keer"
@@ -874,7 +912,11 @@ class PiiRecognizer(Pipe):
         start, _, last = words[-1]
         low = last.lower()
         lower_case = not last[0].isupper()
-        suffix = next((s for s in STREET_SUFFIXES if low.endswith(s)), None)
+        suffix = (
+            next(s for s in STREET_SUFFIXES if low.endswith(s))
+            if low.endswith(STREET_SUFFIXES)  # one C-level test before looking for which
+            else None
+        )
         if suffix is not None and low not in _NOT_STREETS and "@" not in last and "#" not in last:
             is_bare_suffix = len(low) - len(suffix) < 2
             if lower_case and (not low.endswith(_LOWER_SUFFIXES) or len(low) - len(suffix) < 3):
@@ -1123,7 +1165,7 @@ class PiiRecognizer(Pipe):
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if span is not None:
                     triggers.append((span.start, span.end, "initials"))
-        if not text.isascii():
+        if not text.isascii() and _NON_ASCII_NAME_CHAR.search(text):
             # "Chloë", "Noël": the PhraseMatcher matches the spelling, not the folded form.
             for tok in doc:
                 if (
@@ -1458,18 +1500,6 @@ def _mentions_platform(lower: str) -> bool:
         if word in lower:
             return True
     return lower.startswith(("ig", "sc", "tg", "fb"))
-
-
-def _with_meta(span: PiiSpan, **meta: str) -> PiiSpan:
-    return PiiSpan(
-        span.start,
-        span.end,
-        span.label,
-        span.normalized,
-        span.text,
-        span.source,
-        {**span.meta, **meta},
-    )
 
 
 def _resolve(candidates: list[PiiSpan]) -> list[PiiSpan]:

@@ -32,13 +32,21 @@ personal_data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from spacy.tokens import Doc
 
 from services.classifier.detector.extensions import (
+    CUES,
+    DEOBFUSCATIONS,
+    OFFICER_MENTIONS,
+    PII,
+    POLICE_SLOGANS,
+    QUOTES,
     CueMatch,
     OfficerMention,
     PiiSpan,
@@ -132,11 +140,11 @@ class _Context:
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
         self.text = doc_text(doc)
-        self.cues: dict[str, list[CueMatch]] = doc._.cues or {}
-        self.quotes: list[tuple[int, int]] = doc._.quotes or []
-        self.mentions: list[OfficerMention] = doc._.officer_mentions or []
-        self.slogans: list[CueMatch] = doc._.police_slogans or []
-        self.pii: list[PiiSpan] = doc._.pii or []
+        self.cues: dict[str, list[CueMatch]] = CUES.get(doc) or {}
+        self.quotes: list[tuple[int, int]] = QUOTES.get(doc) or []
+        self.mentions: list[OfficerMention] = OFFICER_MENTIONS.get(doc) or []
+        self.slogans: list[CueMatch] = POLICE_SLOGANS.get(doc) or []
+        self.pii: list[PiiSpan] = PII.get(doc) or []
         self.stations = [m for m in self.mentions if m.kind == "station"] + self.get("station")
         self.people = [
             m
@@ -200,8 +208,12 @@ def _threat(ctx: _Context, res: RuleResult) -> None:
             # Veiled threats ("we weten waar je woont") are listed by LABELS.md as
             # threats; reported posts rarely name the officer they reply to.
             hits.append(("intimidation", 0.65))
-    evidence = [_cue_dict(m) for m in harm + intimidation + stance[:5]]
-    evidence += [_mention_dict(m) for m in ctx.mentions] + [_cue_dict(m) for m in ctx.slogans]
+
+    def evidence() -> list[dict[str, Any]]:
+        found = [_cue_dict(m) for m in harm + intimidation + stance[:5]]
+        found += [_mention_dict(m) for m in ctx.mentions]
+        return found + [_cue_dict(m) for m in ctx.slogans]
+
     blockers: list[str] = []
     if hits:
         if any(not ctx.negated(m) for m in ctx.get("game")):
@@ -256,8 +268,11 @@ def _doxing(ctx: _Context, res: RuleResult) -> None:
     shared = [s for s in ctx.pii if _is_private(s)]
     if spread and shared and ctx.police:
         hits.append(("spread_officer_data", 0.85))
-    evidence = [_cue_dict(m) for m in requests + offers + objects + identity + spread]
-    evidence += [_mention_dict(m) for m in ctx.people]
+
+    def evidence() -> list[dict[str, Any]]:
+        found = [_cue_dict(m) for m in requests + offers + objects + identity + spread]
+        return found + [_mention_dict(m) for m in ctx.people]
+
     blockers: list[str] = []
     if hits:
         if ctx.has("warning"):
@@ -320,10 +335,14 @@ def _personal(ctx: _Context, res: RuleResult) -> None:
         blockers.append("reporting")  # names in news reports and court rulings are public
     if hits and spans == [] and station_spans and not persons:
         blockers.append("station")
-    evidence = [_span_dict(s) for s in dict.fromkeys(used)]
-    evidence += [_mention_dict(m) for m in ctx.mentions]
-    if ctx.has("address_to_person"):
-        evidence += [_cue_dict(m) for m in ctx.get("address_to_person")]
+
+    def evidence() -> list[dict[str, Any]]:
+        found = [_span_dict(s) for s in dict.fromkeys(used)]
+        found += [_mention_dict(m) for m in ctx.mentions]
+        if ctx.has("address_to_person"):
+            found += [_cue_dict(m) for m in ctx.get("address_to_person")]
+        return found
+
     _decide(
         res,
         "personal_data",
@@ -339,7 +358,7 @@ def _decide(
     label: str,
     hits: Sequence[tuple[str, float]],
     blockers: list[str],
-    evidence: list[dict[str, Any]],
+    evidence: Callable[[], list[dict[str, Any]]],
     *,
     partial: bool,
 ) -> None:
@@ -348,7 +367,7 @@ def _decide(
         res.fired[label] = [name for name, _ in hits]
         res.scores[label] = max(score for _, score in hits)
         res.labels[label] = res.scores[label] >= THRESHOLD
-        res.evidence[label] = evidence
+        res.evidence[label] = evidence()  # built only for a label that is set
     else:
         res.fired[label] = []
         res.scores[label] = 0.3 if hits else (0.2 if partial else NO_EVIDENCE)
@@ -463,28 +482,52 @@ def feature_names() -> list[str]:
 
 
 FEATURE_NAMES: tuple[str, ...] = tuple(feature_names())
+# Copied for every doc: copying a dict is much cheaper than building it key by key.
+_NO_FEATURES: dict[str, float] = dict.fromkeys(FEATURE_NAMES, 0.0)
+
+
+_ASCII_LETTERS = string.ascii_letters.encode()
+_ASCII_UPPER = string.ascii_uppercase.encode()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _letter_counts(text: str) -> tuple[int, int]:
+    """(letters, upper-case letters) of ``text``, as ``str.isalpha``/``str.isupper`` count.
+
+    The ASCII part is counted by bytes.translate (C speed, no loop over characters):
+    there only A-Z and a-z are letters. The few other characters are tested one by one.
+    """
+    raw = text.encode("ascii", "ignore")
+    letters = len(raw) - len(raw.translate(None, _ASCII_LETTERS))
+    upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
+    if not text.isascii():
+        for ch in _NON_ASCII.findall(text):
+            if ch.isalpha():
+                letters += 1
+                upper += ch.isupper()
+    return letters, upper
 
 
 def features(doc: Doc, result: RuleResult | None = None) -> dict[str, float]:
     """Named numeric features of a processed doc (always the keys of FEATURE_NAMES)."""
     res = result or evaluate(doc)
     text = doc_text(doc)
-    f = dict.fromkeys(FEATURE_NAMES, 0.0)
-    letters = [ch for ch in text if ch.isalpha()]
+    f = _NO_FEATURES.copy()
+    letters, upper = _letter_counts(text)
     f["len.tokens"] = float(len(doc))
     f["len.chars"] = float(len(text))
     f["text.question"] = float(text.count("?"))
     f["text.exclamation"] = float(text.count("!"))
-    f["text.quoted"] = float(len(doc._.quotes or ()))
-    f["text.caps_ratio"] = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
+    f["text.quoted"] = float(len(QUOTES.get(doc) or ()))
+    f["text.caps_ratio"] = upper / letters if letters else 0.0
     f["text.url"] = float(text.count("http") + text.count("www."))
     f["text.handle"] = float(text.count("@"))
     f["text.hashtag"] = float(text.count("#"))
-    for category, matches in (doc._.cues or {}).items():
+    for category, matches in (CUES.get(doc) or {}).items():
         key = f"cue.{category}"
         if key in f:
             f[key] = float(len(matches))
-    mentions: list[OfficerMention] = doc._.officer_mentions or []
+    mentions: list[OfficerMention] = OFFICER_MENTIONS.get(doc) or []
     f["officer.count"] = float(len(mentions))
     for m in mentions:
         key = f"officer.{m.kind}"
@@ -494,12 +537,12 @@ def features(doc: Doc, result: RuleResult | None = None) -> dict[str, float]:
             f["officer.institution"] += 1.0
         elif m.kind != "station":
             f["officer.people"] += 1.0
-    f["officer.slogan"] = float(len(doc._.police_slogans or ()))
-    for span in doc._.pii or ():
+    f["officer.slogan"] = float(len(POLICE_SLOGANS.get(doc) or ()))
+    for span in PII.get(doc) or ():
         f[f"pii.{span.label.value}"] += 1.0
         if span.label is not SpanLabel.PERSON and _is_private(span):
             f["pii.private"] += 1.0
-    for d in doc._.deobfuscations or ():
+    for d in DEOBFUSCATIONS.get(doc) or ():
         key = f"obf.{d.kind}"
         if key in f:
             f[key] += 1.0
