@@ -54,9 +54,19 @@ def _serve(api: FastAPI, host: str, port: int) -> None:
 
 
 def _load_detector(settings: Settings) -> Any:
+    import structlog
+
     from services.classifier.detector import Detector
 
-    return Detector.load(settings.model_dir)
+    detector = Detector.load(settings.model_dir)
+    if detector.model is None:
+        # A non-editable install without models/ (or an empty DOXWATCH_MODEL_DIR) still
+        # runs, on the rules alone: say so loudly, it is much weaker.
+        structlog.get_logger("doxwatch").warning(
+            "no trained model found: labels come from the rules alone",
+            model_dir=str(settings.model_dir or "models/detector"),
+        )
+    return detector
 
 
 @app.command()
