@@ -229,6 +229,12 @@ async def get_session(
         yield session
 
 
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+"""The request's session. ``scope="function"`` commits *before* the response is sent:
+a client that got a 2xx can rely on the change being stored (with the default scope
+the commit would run after the response, racing the client's next request)."""
+
+
 async def get_principal(
     request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
 ) -> Principal:

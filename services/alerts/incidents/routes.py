@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.errors import IncidentNotFound, InvalidCursor
 from services.alerts.incidents import repository
@@ -22,12 +21,11 @@ from services.alerts.incidents.schemas import (
 from services.alerts.models import Incident, IncidentStatus, PostRecord, Severity
 from services.events import Labels, Scores, Span
 from services.security import Principal, Role
-from services.web import Forbidden, get_session, require, responses
+from services.web import DbSession, Forbidden, require, responses
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.ANALYST, Role.INTEGRATION))]
-Session = Annotated[AsyncSession, Depends(get_session)]
 
 
 def _encode_cursor(incident: Incident) -> str:
@@ -99,7 +97,7 @@ def post_out(post: PostRecord) -> PostOut:
 )
 async def list_incidents(
     _: Reader,
-    session: Session,
+    session: DbSession,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     status: Annotated[IncidentStatus | None, Query(description="Only this status.")] = None,
@@ -124,7 +122,7 @@ async def list_incidents(
     summary="One incident with its evidence posts and timeline",
     responses=responses(Forbidden, IncidentNotFound),
 )
-async def get_incident(incident_id: str, _: Reader, session: Session) -> IncidentDetail:
+async def get_incident(incident_id: str, _: Reader, session: DbSession) -> IncidentDetail:
     """The incident, its posts (with spans) and its timeline."""
     incident = await repository.get_incident(session, incident_id)
     if incident is None:
