@@ -1527,42 +1527,6 @@ COMMON_WORD_SURNAMES: Final[frozenset[str]] = frozenset(
         "young",
     ]
 )
-TUSSENVOEGSELS: Final[frozenset[str]] = frozenset(
-    [
-        "van",
-        "de",
-        "der",
-        "den",
-        "het",
-        "'t",
-        "ter",
-        "ten",
-        "te",
-        "in",
-        "op",
-        "aan",
-        "uit",
-        "bij",
-        "la",
-        "le",
-        "du",
-        "da",
-        "di",
-        "dos",
-        "del",
-        "von",
-        "vander",
-        "vd",
-        "v.d.",
-        "el",
-        "al",
-        "ben",
-        "bin",
-        "abu",
-        "ait",
-        "bou",
-    ]
-)
 # Particles inside surnames. Prepositions that also are tussenvoegsels in rare names
 # ("in 't Veld", "op den Kamp") are left out: "agent in Zwolle" is no name.
 NAME_PARTICLES: Final[frozenset[str]] = frozenset(
@@ -1594,6 +1558,10 @@ NAME_PARTICLES: Final[frozenset[str]] = frozenset(
         "ait",
         "bou",
     ]
+)
+# Every tussenvoegsel, also the prepositions that only rare names carry.
+TUSSENVOEGSELS: Final[frozenset[str]] = NAME_PARTICLES | frozenset(
+    ["te", "in", "op", "aan", "uit", "bij"]
 )
 # First names that are also everyday words; they count as names only mid-sentence.
 COMMON_WORD_NAMES: Final[frozenset[str]] = frozenset(
