@@ -43,15 +43,17 @@ class ApiToken(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    officer_id: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's id, name and role."""
+    """Who is calling: the token's id, name and role (and, for officer tokens, the officer)."""
 
     token_id: int
     name: str
     role: Role
+    officer_id: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -73,13 +75,18 @@ async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     # The lookup is by hash, so timing reveals nothing of the token; compare anyway.
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
-    return Principal(token_id=row.id, name=row.name, role=row.role)
+    return Principal(token_id=row.id, name=row.name, role=row.role, officer_id=row.officer_id)
 
 
-async def issue_token(session: AsyncSession, name: str, role: Role) -> tuple[ApiToken, str]:
-    """Create a token; return the row and the plaintext (to show once)."""
+async def issue_token(
+    session: AsyncSession, name: str, role: Role, officer_id: str | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; return the row and the plaintext (to show once).
+
+    Officer tokens carry the officer they belong to: they see only that officer's incidents.
+    """
     token = new_token()
-    row = ApiToken(name=name, token_hash=hash_token(token), role=role)
+    row = ApiToken(name=name, token_hash=hash_token(token), role=role, officer_id=officer_id)
     session.add(row)
     await session.flush()
     return row, token
