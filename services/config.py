@@ -77,7 +77,38 @@ class Settings(BaseSettings):
     )
     incident_window_hours: Annotated[float, Field(gt=0, le=24 * 365)] = Field(
         default=72.0,
-        description="Flagged posts on the same URL within this window join one incident.",
+        description="Flagged posts about the same registered officer, on the same URL or thread, "
+        "or with near-identical text within this window join one incident.",
+    )
+    near_duplicate_bits: Annotated[int, Field(ge=0, le=12)] = Field(
+        default=3,
+        description="Flagged posts whose text simhashes differ in at most this many of 64 "
+        "bits count as reposts and join one incident (0 = identical text only).",
+    )
+    due_hours: dict[str, float] = Field(
+        default={"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 72.0},
+        description="Hours until an incident is due, per severity (JSON object).",
+    )
+    registry_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key of the officer registry's HMAC-SHA256 digests (at least 32 "
+        "characters). Without it the registry refuses registrations and matches nothing.",
+    )
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = Field(
+        default=365,
+        description="`doxwatch purge` deletes the evidence of incidents closed longer ago "
+        "than this, and unflagged posts older than this.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail alerts and notices; unset = no e-mail."
+    )
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(default=25, description="SMTP port.")
+    smtp_starttls: bool = Field(default=False, description="Use STARTTLS on the SMTP connection.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if any.")
+    smtp_from: str = Field(
+        default="doxwatch@politie.example",
+        description="From address of e-mail Doxwatch sends.",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(
@@ -90,6 +121,23 @@ class Settings(BaseSettings):
         allowed = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
         if not value.startswith(allowed):
             raise ValueError(f"must start with one of {', '.join(allowed)} (got {value!r})")
+        return value
+
+    @field_validator("registry_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (use a random secret)")
+        return value
+
+    @field_validator("due_hours")
+    @classmethod
+    def _every_severity(cls, value: dict[str, float]) -> dict[str, float]:
+        expected = {"critical", "high", "medium", "low"}
+        if set(value) != expected or any(v <= 0 for v in value.values()):
+            raise ValueError(
+                "must give a positive number of hours for each of critical, high, medium, low"
+            )
         return value
 
     @field_validator("log_level")
