@@ -60,9 +60,15 @@ async def list_incidents(
     after: tuple[datetime, str] | None,
     status: IncidentStatus | None,
     severity: Severity | None,
+    officer_id: str | None = None,
 ) -> list[Incident]:
-    """Incidents newest first, keyset-paginated on (opened_at, id)."""
+    """Incidents newest first, keyset-paginated on (opened_at, id); optionally only those
+    concerning one officer."""
     query = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    if officer_id is not None:
+        query = query.join(IncidentOfficer, IncidentOfficer.incident_id == Incident.id).where(
+            IncidentOfficer.officer_id == officer_id
+        )
     if after is not None:
         at, last_id = after
         query = query.where(
@@ -76,12 +82,35 @@ async def list_incidents(
 
 
 async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
-    """One incident with its posts and timeline loaded."""
+    """One incident with its posts, officers, tasks and timeline loaded."""
     return await session.scalar(
         select(Incident)
         .where(Incident.id == incident_id)
-        .options(selectinload(Incident.posts), selectinload(Incident.events))
+        .options(
+            selectinload(Incident.posts),
+            selectinload(Incident.events),
+            selectinload(Incident.tasks).selectinload(Task.comments),
+            selectinload(Incident.officers).selectinload(IncidentOfficer.officer),
+        )
+        .execution_options(populate_existing=True)
     )
+
+
+async def get_incident_row(session: AsyncSession, incident_id: str) -> Incident | None:
+    """One incident without its collections (for changes)."""
+    return await session.get(Incident, incident_id)
+
+
+async def concerns_officer(session: AsyncSession, incident_id: str, officer_id: str) -> bool:
+    """Whether the incident is linked to the officer."""
+    row = await session.get(IncidentOfficer, (incident_id, officer_id))
+    return row is not None
+
+
+async def get_task(session: AsyncSession, incident_id: str, task_id: int) -> Task | None:
+    """A task of an incident."""
+    task = await session.get(Task, task_id)
+    return task if task is not None and task.incident_id == incident_id else None
 
 
 @dataclass
