@@ -4,7 +4,7 @@
   lower-cased and ``www.`` dropped; for Reddit-style URLs the ``/comments/<id>`` part
   (every comment of a thread shares it). Two comments on one page are one thread.
 - Near-identical text (reposts, copy-paste campaigns): a 64-bit SimHash over word
-  trigrams of the folded text, without links and @mentions. Texts whose hashes differ in
+  trigrams of the folded text, without links, @mentions and #hashtags. Texts whose hashes differ in
   at most ``near_duplicate_bits`` bits are reposts. The hash is stored in four 16-bit
   bands: two hashes within 3 bits share at least one band exactly, so candidates are
   found with indexed equality lookups and then checked bit by bit.
@@ -20,7 +20,7 @@ from services.personal_data import fold_text
 
 _REDDIT_THREAD = re.compile(r"^(/r/[^/]+/comments/[^/]+)")
 _LINK = re.compile(r"https?://\S+|www\.\S+")
-_MENTION = re.compile(r"@\w+")
+_MENTION = re.compile(r"[@#]\w+")
 _WORD = re.compile(r"\w+")
 
 MIN_WORDS = 5
