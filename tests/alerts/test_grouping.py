@@ -14,7 +14,7 @@ from services.alerts.models import Incident, IncidentEvent, IncidentStatus, Post
 from services.alerts.registry.hashing import RegistryKey
 from services.alerts.registry.schemas import OfficerIn, PersonalDataIn
 from services.alerts.registry.service import register
-from services.events import SpanLabel
+from services.events import Span, SpanLabel
 from tests import factories
 
 KEY = RegistryKey("k" * 40)
@@ -149,9 +149,7 @@ async def test_registry_match_flags_a_post_the_model_let_pass(db_session: AsyncS
     )
     text = "die blauwe golf met kenteken GH-123-K staat elke avond bij de sporthal"
     start = text.index("GH-123-K")
-    span = factories.Span(
-        start=start, end=start + 8, label=SpanLabel.LICENSE_PLATE, normalized="GH123K"
-    )
+    span = Span(start=start, end=start + 8, label=SpanLabel.LICENSE_PLATE, normalized="GH123K")
     result = await service.ingest(db_session, [factories.verdict(text=text, spans=[span])], RULES)
     assert result.incidents_opened == 1
     assert [a.officer_id for a in result.alerts]

@@ -20,6 +20,7 @@ from services.alerts.models import (
 )
 from services.alerts.review.schemas import ReviewIn, ReviewOut, SpanIn
 from services.bus import Bus, Record
+from services.db import utcnow
 from services.events import FEEDBACK_TOPIC, Decision, Feedback, Labels, Span, SpanLabel, encode
 from services.personal_data import InvalidPersonalData, fold_text, normalize
 from services.security import Principal
@@ -84,11 +85,27 @@ async def review(
 ) -> Review:
     """Store the decision, update the post's review status, publish the Feedback event.
 
-    The event is published before the transaction commits: when the bus refuses it the
-    request fails and nothing is stored; a commit failing after a publish leaves an
-    event a consumer may see twice (Feedback is keyed by post id; the last one wins).
+    The event is published before anything is written: when the bus refuses it the
+    request fails and nothing is stored; a commit failing after the publish leaves an
+    event without a stored decision, and a retried request publishes again (Feedback is
+    keyed by post id; consumers keep the last decision per post).
     """
     labels, spans = decide(post, body)
+    decided_at = utcnow()
+    feedback = Feedback(
+        post_id=post.id,
+        lang=post.lang,
+        text=post.text,
+        decision=body.decision,
+        labels=labels,
+        spans=spans,
+        reason=body.reason,
+        decided_by=who.name,
+        decided_at=decided_at,
+    )
+    # Publish first: on the embedded bus the publish is its own write transaction, and
+    # SQLite has one writer, so this request must not hold the write lock while it runs.
+    await bus.publish(FEEDBACK_TOPIC, [Record(key=post.id.encode(), value=encode(feedback))])
     row = Review(
         post_id=post.id,
         decision=body.decision.value,
@@ -98,6 +115,7 @@ async def review(
         personal_data=labels.personal_data,
         spans=[s.model_dump(mode="json") for s in spans],
         decided_by=who.name,
+        decided_at=decided_at,
     )
     session.add(row)
     post.review_status = (
@@ -116,18 +134,6 @@ async def review(
         )
     audit.record(session, who, "post.review", "post", post.id, decision=body.decision.value)
     await session.flush()
-    feedback = Feedback(
-        post_id=post.id,
-        lang=post.lang,
-        text=post.text,
-        decision=body.decision,
-        labels=labels,
-        spans=spans,
-        reason=body.reason,
-        decided_by=who.name,
-        decided_at=row.decided_at,
-    )
-    await bus.publish(FEEDBACK_TOPIC, [Record(key=post.id.encode(), value=encode(feedback))])
     return row
 
 
