@@ -69,7 +69,7 @@ async def test_every_transition_is_allowed_or_refused_as_the_handling_path_says(
             checked += 1
     assert checked == 36
     # The forward path, spelled out.
-    allowed = {(f.value, t.value) for f, targets in TRANSITIONS.items() for t in targets}
+    pairs = {(f.value, t.value) for f, targets in TRANSITIONS.items() for t in targets}
     assert pairs == {
         ("new", "triage"), ("triage", "confirmed"), ("confirmed", "in_action"),
         ("in_action", "monitoring"), ("monitoring", "in_action"), ("closed", "triage"),
