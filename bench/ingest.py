@@ -184,7 +184,8 @@ def main() -> None:
     print(f"backend      {'sqlite' if args.sqlite else 'postgresql'}")
     leaks = sum(bool(v.classification.spans) for v in items)
     print(
-        f"verdicts     {len(items)} ({flagged} flagged, {leaks} with an address), batch {args.batch}"
+        f"verdicts     {len(items)} ({flagged} flagged, {leaks} with an address), "
+        f"batch {args.batch}"
     )
     print(f"registry     {args.officers} officers, 2 values each")
     print(f"ingest       {len(items) / elapsed:,.0f} verdicts/s ({elapsed:.1f} s)")
