@@ -9,18 +9,25 @@ from fastapi import APIRouter, FastAPI
 
 from services.alerts import worker
 from services.alerts.auth.routes import router as tokens_router
+from services.alerts.delivery import worker as delivery_worker
+from services.alerts.delivery.routes import deliveries_router, subscriptions_router
 from services.alerts.incidents.routes import router as incidents_router
 from services.runtime import Runtime
 from services.web import Worker, create_app
 
-ROUTERS: tuple[APIRouter, ...] = (incidents_router, tokens_router)
-WORKERS: tuple[Worker, ...] = (worker.run,)
+ROUTERS: tuple[APIRouter, ...] = (
+    incidents_router,
+    tokens_router,
+    subscriptions_router,
+    deliveries_router,
+)
+WORKERS: tuple[Worker, ...] = (worker.run, delivery_worker.run)
 
 
 def create_alerts_app(
     runtime_factory: Callable[[], AbstractAsyncContextManager[Runtime]], max_body_bytes: int
 ) -> FastAPI:
-    """The alert service on its own: incidents API plus the verdict consumer."""
+    """The alert service on its own: incidents API, the verdict consumer, alert delivery."""
     return create_app(
         runtime_factory,
         title="Doxwatch alerts",
