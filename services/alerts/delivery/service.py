@@ -176,7 +176,7 @@ async def enqueue_officer_alert(
             "delivery enqueued",
             delivery_id=row.id,
             channel=channel.value,
-            event=Event.OFFICER_ALERT.value,
+            delivery_event=Event.OFFICER_ALERT.value,
             incident_id=incident.id,
             officer_id=officer.id,
         )
@@ -275,7 +275,7 @@ async def enqueue_incident_event(
             "delivery enqueued",
             delivery_id=row.id,
             channel=Channel.WEBHOOK.value,
-            event=kind.value,
+            delivery_event=kind.value,
             incident_id=incident.id,
             subscription_id=sub.id,
         )

@@ -116,7 +116,7 @@ def _give_up(row: Delivery, error: str, now: datetime) -> None:
         "delivery failed",
         delivery_id=row.id,
         channel=row.channel.value,
-        event=row.event,
+        delivery_event=row.event,
         attempts=row.attempts,
         error=error,
         at=now.isoformat(),
@@ -146,7 +146,7 @@ async def record(
                 "delivery sent",
                 delivery_id=job.id,
                 channel=job.channel.value,
-                event=job.event,
+                delivery_event=job.event,
                 attempt=job.attempt,
             )
             return
@@ -165,7 +165,7 @@ async def record(
             "delivery attempt failed",
             delivery_id=job.id,
             channel=job.channel.value,
-            event=job.event,
+            delivery_event=job.event,
             attempt=job.attempt,
             error=str(error),
             retry_in_s=round(delay, 3),
