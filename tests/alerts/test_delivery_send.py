@@ -281,3 +281,43 @@ def test_verify_signature_rejects_tampering_staleness_and_garbage() -> None:
     assert not verify_signature(SECRET, "yesterday", body, header, 300, now=now)
     assert not verify_signature(SECRET, str(now), body, header.upper(), 300, now=now)
     assert not verify_signature(SECRET, str(now), body, "", 300, now=now)
+
+
+async def test_receiver_that_never_answers_times_out(sqlite_url: str) -> None:
+    settings = _settings(sqlite_url, delivery_max_attempts=1, webhook_timeout_s=0.5)
+    with Receiver(hold_first=True) as receiver:
+        (delivery_id,) = await _enqueue(settings, email=None, webhook_url=receiver.url)
+        async with open_runtime(settings) as runtime:
+            started = time.monotonic()
+            row = await _run_until(runtime, delivery_id, _final)
+    assert row.status is DeliveryStatus.FAILED
+    assert row.last_error in {"ReadTimeout", "TimeoutError"}
+    assert time.monotonic() - started < 5
+
+
+async def test_enqueue_in_this_process_wakes_the_worker(sqlite_url: str) -> None:
+    settings = _settings(sqlite_url, delivery_poll_s=60)
+    with Receiver() as receiver:
+        async with open_runtime(settings) as runtime:
+            stopping = asyncio.Event()
+            task = asyncio.create_task(worker.run(runtime, stopping))
+            try:
+                await asyncio.sleep(0.3)  # first poll done; next one only in a minute
+                async with transaction(runtime.sessions) as session:
+                    s = seed(session, email=None, webhook_url=receiver.url)
+                    (row,) = await service.enqueue_officer_alert(
+                        session,
+                        settings,
+                        incident=s.incident,
+                        officer=s.officer,
+                        post=s.post,
+                        matched=MATCHED,
+                    )
+                for _ in range(100):
+                    if receiver.requests:
+                        break
+                    await asyncio.sleep(0.05)
+                assert [r.headers["x-doxwatch-delivery"] for r in receiver.requests] == [row.id]
+            finally:
+                stopping.set()
+                await asyncio.wait_for(task, 20)

@@ -7,6 +7,7 @@ address, so they are never stored or logged.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -79,15 +80,17 @@ async def send_email(settings: Settings, job: Outgoing) -> None:
     if not settings.smtp_host:
         raise DeliveryFailed("SMTP is not configured (DOXWATCH_SMTP_HOST)")
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    await aiosmtplib.send(
-        email_message(settings, job),
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=password,
-        start_tls=settings.smtp_starttls,
-        timeout=settings.smtp_timeout_s,
-    )
+    # aiosmtplib's timeout is per command; the outer one bounds the whole session.
+    async with asyncio.timeout(settings.smtp_timeout_s):
+        await aiosmtplib.send(
+            email_message(settings, job),
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_s,
+        )
 
 
 def webhook_request(job: Outgoing, now: float | None = None) -> tuple[bytes, dict[str, str]]:
@@ -111,14 +114,19 @@ async def send_webhook(client: httpx.AsyncClient, settings: Settings, job: Outgo
     signed alert goes to the registered URL or nowhere); the answer's body is not read."""
     assert job.recipient is not None
     body, headers = webhook_request(job)
-    async with client.stream(
-        "POST",
-        job.recipient,
-        content=body,
-        headers=headers,
-        timeout=settings.webhook_timeout_s,
-        follow_redirects=False,
-    ) as response:
+    # httpx's timeout is per phase (a receiver dripping bytes resets it); the outer one
+    # bounds the whole request.
+    async with (
+        asyncio.timeout(settings.webhook_timeout_s),
+        client.stream(
+            "POST",
+            job.recipient,
+            content=body,
+            headers=headers,
+            timeout=settings.webhook_timeout_s,
+            follow_redirects=False,
+        ) as response,
+    ):
         status = response.status_code
     if 300 <= status < 400:
         raise DeliveryFailed(f"HTTP {status} (redirect not followed)")
