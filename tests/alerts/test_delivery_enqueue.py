@@ -123,7 +123,12 @@ async def test_payloads_hold_only_masked_values_dutch_by_default(
 async def test_english_when_the_officer_asks(db_session: AsyncSession) -> None:
     s = seed(db_session, language="en")
     (row,) = await service.enqueue_officer_alert(
-        db_session, _settings(), incident=s.incident, officer=s.officer, post=s.post, matched=MATCHED
+        db_session,
+        _settings(),
+        incident=s.incident,
+        officer=s.officer,
+        post=s.post,
+        matched=MATCHED,
     )
     assert row.payload["language"] == "en"
     assert "Dear colleague" in row.payload["text"]
@@ -143,7 +148,12 @@ async def test_stored_tasks_are_the_next_steps(db_session: AsyncSession) -> None
         )
     )
     (row,) = await service.enqueue_officer_alert(
-        db_session, _settings(), incident=s.incident, officer=s.officer, post=s.post, matched=MATCHED
+        db_session,
+        _settings(),
+        incident=s.incident,
+        officer=s.officer,
+        post=s.post,
+        matched=MATCHED,
     )
     assert "Sommatie tot verwijdering aan plaatser en/of platform" in row.payload["text"]
     assert "Aangifte opnemen" not in row.payload["text"]
