@@ -22,9 +22,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.alerts.delivery import service
 from services.alerts.models import Incident, IncidentOfficer, Officer, PostRecord, Severity
 from services.bus.tansu import free_port
-from services.db import utcnow
+from services.config import Settings
+from services.db import make_engine, session_factory, transaction, utcnow
 from services.personal_data import mask
 
 ADDRESS = "Kerkstraat 12, 1234 AB Utrecht"
@@ -231,3 +233,23 @@ def seed(
 
 
 MATCHED = [("ADDRESS", MASKED_ADDRESS)]
+
+
+async def enqueue_alert(settings: Settings, **seed_kw: Any) -> list[str]:
+    """Seed an officer, incident and post in a committed transaction and enqueue an alert
+    about it; the delivery ids."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            s = seed(session, **seed_kw)
+            rows = await service.enqueue_officer_alert(
+                session,
+                settings,
+                incident=s.incident,
+                officer=s.officer,
+                post=s.post,
+                matched=MATCHED,
+            )
+            return [r.id for r in rows]
+    finally:
+        await engine.dispose()

@@ -14,8 +14,7 @@ import pytest
 from services.alerts.delivery.signing import verify_signature
 from services.bus.tansu import free_port
 from services.config import load_settings
-from tests.alerts.delivery_support import SECRET, Receiver
-from tests.alerts.test_delivery_send import _enqueue
+from tests.alerts.delivery_support import SECRET, Receiver, enqueue_alert
 from tests.conftest import run_sync
 from tests.e2e.test_pipeline import Proc
 
@@ -44,7 +43,9 @@ def test_killed_while_sending_the_same_delivery_is_sent_again(
 ) -> None:
     settings = load_settings(database_url=sqlite_url, _env_file=None)
     with Receiver(hold_first=True) as receiver:
-        (delivery_id,) = run_sync(lambda: _enqueue(settings, email=None, webhook_url=receiver.url))
+        (delivery_id,) = run_sync(
+            lambda: enqueue_alert(settings, email=None, webhook_url=receiver.url)
+        )
         env = _env(
             database_url=sqlite_url,
             bus="local",

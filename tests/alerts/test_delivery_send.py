@@ -27,6 +27,7 @@ from tests.alerts.delivery_support import (
     SECRET,
     Receiver,
     SmtpServer,
+    enqueue_alert,
     seed,
     smtp_server,
 )
@@ -51,24 +52,6 @@ def _settings(url: str, **kw: Any) -> Settings:
     }
     base.update(kw)
     return load_settings(**base)
-
-
-async def _enqueue(settings: Settings, **seed_kw: Any) -> list[str]:
-    engine = make_engine(settings.database_url)
-    try:
-        async with transaction(session_factory(engine)) as session:
-            s = seed(session, **seed_kw)
-            rows = await service.enqueue_officer_alert(
-                session,
-                settings,
-                incident=s.incident,
-                officer=s.officer,
-                post=s.post,
-                matched=MATCHED,
-            )
-            return [r.id for r in rows]
-    finally:
-        await engine.dispose()
 
 
 async def _delivery(runtime: Runtime, delivery_id: str) -> Delivery:
@@ -115,7 +98,7 @@ async def test_email_arrives_masked_with_link_and_support(
     sqlite_url: str, smtp_server: SmtpServer, language: str
 ) -> None:
     settings = _settings(sqlite_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
-    (delivery_id,) = await _enqueue(settings, language=language)
+    (delivery_id,) = await enqueue_alert(settings, language=language)
     async with open_runtime(settings) as runtime:
         row = await _run_until(runtime, delivery_id, _final)
     assert row.status is DeliveryStatus.DELIVERED, row.last_error
@@ -142,7 +125,7 @@ async def test_email_arrives_masked_with_link_and_support(
 
 async def test_unreachable_smtp_server_is_retried_then_failed(sqlite_url: str) -> None:
     settings = _settings(sqlite_url, smtp_host="127.0.0.1", smtp_port=free_port())
-    (delivery_id,) = await _enqueue(settings)
+    (delivery_id,) = await enqueue_alert(settings)
     async with open_runtime(settings) as runtime:
         row = await _run_until(runtime, delivery_id, _final)
     assert row.status is DeliveryStatus.FAILED
@@ -161,7 +144,7 @@ async def test_webhook_is_signed_retried_with_backoff_then_delivered(sqlite_url:
     sent_before = _counter("doxwatch_deliveries_sent_total", "webhook")
     failed_before = _counter("doxwatch_delivery_attempts_failed_total", "webhook")
     with Receiver(statuses=[500, 500]) as receiver:
-        (delivery_id,) = await _enqueue(settings, email=None, webhook_url=receiver.url)
+        (delivery_id,) = await enqueue_alert(settings, email=None, webhook_url=receiver.url)
         async with open_runtime(settings) as runtime:
             row = await _run_until(runtime, delivery_id, _final)
     assert row.status is DeliveryStatus.DELIVERED
@@ -199,7 +182,7 @@ async def test_permanently_failing_receiver_ends_failed(sqlite_url: str) -> None
     failed_before = _counter("doxwatch_deliveries_failed_total", "webhook")
     settings = _settings(sqlite_url, delivery_max_attempts=3)
     with Receiver(default=503) as receiver:
-        (delivery_id,) = await _enqueue(settings, email=None, webhook_url=receiver.url)
+        (delivery_id,) = await enqueue_alert(settings, email=None, webhook_url=receiver.url)
         async with open_runtime(settings) as runtime:
             row = await _run_until(runtime, delivery_id, _final)
             pending = REGISTRY.get_sample_value("doxwatch_delivery_outbox_pending")
@@ -214,7 +197,7 @@ async def test_permanently_failing_receiver_ends_failed(sqlite_url: str) -> None
 async def test_redirect_is_not_followed(sqlite_url: str) -> None:
     settings = _settings(sqlite_url, delivery_max_attempts=1)
     with Receiver(default=307) as receiver:
-        (delivery_id,) = await _enqueue(settings, email=None, webhook_url=receiver.url)
+        (delivery_id,) = await enqueue_alert(settings, email=None, webhook_url=receiver.url)
         async with open_runtime(settings) as runtime:
             row = await _run_until(runtime, delivery_id, _final)
     assert row.status is DeliveryStatus.FAILED
@@ -228,7 +211,7 @@ async def test_email_and_webhook_on_postgresql(
     url = pg_database()
     settings = _settings(url, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
     with Receiver() as receiver:
-        ids = await _enqueue(settings, webhook_url=receiver.url)
+        ids = await enqueue_alert(settings, webhook_url=receiver.url)
         async with open_runtime(settings) as runtime:
             for delivery_id in ids:
                 row = await _run_until(runtime, delivery_id, _final)
@@ -246,7 +229,7 @@ async def test_postgresql_claims_skip_rows_another_process_holds(
     settings = _settings(url, delivery_batch_size=50)
     ids: list[str] = []
     for _ in range(6):
-        ids += await _enqueue(settings, email=None, webhook_url="https://hooks.example.org/a")
+        ids += await enqueue_alert(settings, email=None, webhook_url="https://hooks.example.org/a")
     engine = make_engine(url)
     sessions = session_factory(engine)
     try:
@@ -286,7 +269,7 @@ def test_verify_signature_rejects_tampering_staleness_and_garbage() -> None:
 async def test_receiver_that_never_answers_times_out(sqlite_url: str) -> None:
     settings = _settings(sqlite_url, delivery_max_attempts=1, webhook_timeout_s=0.5)
     with Receiver(hold_first=True) as receiver:
-        (delivery_id,) = await _enqueue(settings, email=None, webhook_url=receiver.url)
+        (delivery_id,) = await enqueue_alert(settings, email=None, webhook_url=receiver.url)
         async with open_runtime(settings) as runtime:
             started = time.monotonic()
             row = await _run_until(runtime, delivery_id, _final)
