@@ -33,7 +33,7 @@ from services.alerts.delivery.models import (
 )
 from services.alerts.delivery.signing import new_secret
 from services.alerts.handling import BY_KIND
-from services.alerts.models import AuditEntry, Incident, Officer, PostRecord
+from services.alerts.models import AuditEntry, Incident, Officer, PostRecord, TaskStatus
 from services.config import Settings
 from services.db import utcnow
 from services.security import Principal
@@ -84,7 +84,11 @@ async def _steps(
         poster_known=post.author is not None,
         language=language,
     )
-    tasks = await repository.incident_tasks(session, incident.id)
+    tasks = [
+        t
+        for t in await repository.incident_tasks(session, incident.id)
+        if t.status is not TaskStatus.SKIPPED
+    ]
     if tasks:
         steps = []
         for task in tasks:
