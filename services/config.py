@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +111,53 @@ class Settings(BaseSettings):
         default="doxwatch@politie.example",
         description="From address of e-mail Doxwatch sends.",
     )
+    smtp_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=30.0, description="Timeout of one SMTP delivery attempt, in seconds."
+    )
+    support_contact: str = Field(
+        default="Meldpunt Bedreigde Collega's (fictief voorbeeld), 0800-0000000 (dag en nacht)",
+        min_length=1,
+        max_length=300,
+        description="Whom an alerted officer can call, printed in every alert. The default "
+        "is a placeholder: set your force's real support line.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the console as officers reach it; alerts link to "
+        "{public_url}/incidents/{id}.",
+    )
+    delivery_max_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=8,
+        description="Attempts of one alert delivery (e-mail or webhook) before it is marked "
+        "failed.",
+    )
+    delivery_backoff_s: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=30.0,
+        description="Delay before the first retry of a failed delivery, in seconds (doubles "
+        "each attempt, with jitter).",
+    )
+    delivery_backoff_max_s: Annotated[float, Field(ge=0, le=86400)] = Field(
+        default=3600.0, description="Longest delay between two delivery attempts, in seconds."
+    )
+    delivery_poll_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=1.0,
+        description="How often the delivery worker looks for due deliveries, in "
+        "seconds (it also wakes when this process enqueues one).",
+    )
+    delivery_lease_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=120.0,
+        description="How long a claimed delivery stays reserved for the process sending it; "
+        "after that (e.g. the process died) another attempt sends it again, with the same "
+        "delivery id. Keep it above the SMTP and webhook timeouts.",
+    )
+    delivery_batch_size: Annotated[int, Field(ge=1, le=500)] = Field(
+        default=10, description="Most deliveries one worker claims and sends at a time."
+    )
+    webhook_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0,
+        description="Timeout of one webhook request (connect, send, wait for the answer), in "
+        "seconds.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(
         default=None, description="JSON logs; unset = JSON when stderr is not a terminal."
@@ -139,6 +187,14 @@ class Settings(BaseSettings):
                 "must give a positive number of hours for each of critical, high, medium, low"
             )
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"must be an absolute http(s) URL (got {value!r})")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

@@ -1,22 +1,25 @@
 """Alert service errors.
 
 ProblemError (services.web)
-├── Unauthenticated          401
-├── Forbidden                403
-├── NotFound                 404
-│   ├── IncidentNotFound     404  (also: an officer asking for another officer's incident)
-│   ├── TaskNotFound         404
-│   ├── PostNotFound         404
-│   ├── OfficerNotFound      404
-│   ├── PersonalDataNotFound 404
-│   └── TokenNotFound        404
-├── InvalidCursor            400  a pagination cursor this service did not issue
-├── InvalidTransition        409  a status change the handling path does not allow
-├── InvalidPersonalDataValue 422  a registered value is not valid for its type
-├── InvalidRequest           422  a request that is well-formed but inconsistent
-├── PayloadTooLarge          413
-├── RegistryUnavailable      503  DOXWATCH_REGISTRY_KEY is not set
-└── Unavailable              503
+├── Unauthenticated            401
+├── Forbidden                  403
+├── NotFound                   404
+│   ├── IncidentNotFound       404  (also: an officer asking for another officer's incident)
+│   ├── TaskNotFound           404
+│   ├── PostNotFound           404
+│   ├── OfficerNotFound        404
+│   ├── PersonalDataNotFound   404
+│   ├── TokenNotFound          404
+│   ├── SubscriptionNotFound   404
+│   └── DeliveryNotFound       404
+├── InvalidCursor              400  a pagination cursor this service did not issue
+├── InvalidTransition          409  a status change the handling path does not allow
+├── DeliveryNotRetryable       409  only a failed delivery can be retried
+├── InvalidPersonalDataValue   422  a registered value is not valid for its type
+├── InvalidRequest             422  a request that is well-formed but inconsistent
+├── PayloadTooLarge            413
+├── RegistryUnavailable        503  DOXWATCH_REGISTRY_KEY is not set
+└── Unavailable                503
 """
 
 from __future__ import annotations
@@ -104,3 +107,26 @@ class RegistryUnavailable(ProblemError):
     status = 503
     slug = "registry-unavailable"
     title = "Officer registry not configured"
+
+
+class SubscriptionNotFound(NotFound):
+    """No webhook subscription with that id."""
+
+    slug = "subscription-not-found"
+    title = "Webhook subscription not found"
+
+
+class DeliveryNotFound(NotFound):
+    """No delivery with that id."""
+
+    slug = "delivery-not-found"
+    title = "Delivery not found"
+
+
+class DeliveryNotRetryable(ProblemError):
+    """A retry was asked for a delivery that has not failed (it is pending, being sent or
+    delivered)."""
+
+    status = 409
+    slug = "delivery-not-retryable"
+    title = "Delivery cannot be retried"

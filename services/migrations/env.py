@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import services.alerts.delivery.models
 import services.alerts.models
 import services.bus.local
 import services.security  # noqa: F401 - registers the tables on Base.metadata
