@@ -13,6 +13,7 @@ from services.alerts.auth.routes import router as tokens_router
 from services.alerts.incidents.routes import router as incidents_router
 from services.alerts.registry.routes import router as officers_router
 from services.alerts.review.routes import router as review_router
+from services.alerts.ui.routes import router as console_router
 from services.runtime import Runtime
 from services.web import Worker, create_app
 
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     officers_router,
     audit_router,
     tokens_router,
+    console_router,
 )
 WORKERS: tuple[Worker, ...] = (worker.run,)
 
