@@ -20,6 +20,7 @@ from services.alerts.models import (
 )
 from services.alerts.review.schemas import ReviewIn, ReviewOut, SpanIn
 from services.bus import Bus, Record
+from services.db import utcnow
 from services.events import FEEDBACK_TOPIC, Decision, Feedback, Labels, Span, SpanLabel, encode
 from services.personal_data import InvalidPersonalData, fold_text, normalize
 from services.security import Principal
@@ -87,6 +88,9 @@ async def review(
     The event is published before the transaction commits: when the bus refuses it the
     request fails and nothing is stored; a commit failing after a publish leaves an
     event a consumer may see twice (Feedback is keyed by post id; the last one wins).
+    It is also published before this session writes anything: the embedded bus appends
+    to the same SQLite database on its own connection, and would wait out the busy
+    timeout behind this session's write lock.
     """
     labels, spans = decide(post, body)
     row = Review(
@@ -98,8 +102,8 @@ async def review(
         personal_data=labels.personal_data,
         spans=[s.model_dump(mode="json") for s in spans],
         decided_by=who.name,
+        decided_at=utcnow(),
     )
-    session.add(row)
     post.review_status = (
         ReviewStatus.CONFIRMED
         if body.decision is not Decision.DISMISS and labels.any()
@@ -114,8 +118,6 @@ async def review(
                 detail={"post_id": post.id, "decision": body.decision.value},
             )
         )
-    audit.record(session, who, "post.review", "post", post.id, decision=body.decision.value)
-    await session.flush()
     feedback = Feedback(
         post_id=post.id,
         lang=post.lang,
@@ -128,6 +130,9 @@ async def review(
         decided_at=row.decided_at,
     )
     await bus.publish(FEEDBACK_TOPIC, [Record(key=post.id.encode(), value=encode(feedback))])
+    session.add(row)
+    audit.record(session, who, "post.review", "post", post.id, decision=body.decision.value)
+    await session.flush()
     return row
 
 
