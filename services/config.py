@@ -158,6 +158,14 @@ class Settings(BaseSettings):
         description="Timeout of one webhook request (connect, send, wait for the answer), in "
         "seconds.",
     )
+    console_vendor_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the console's npm packages (htmx.org); unset = "
+        "node_modules/ next to the services package (filled by `npm ci`).",
+    )
+    console_session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(
+        default=12.0, description="Hours a console sign-in lasts."
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(
         default=None, description="JSON logs; unset = JSON when stderr is not a terminal."

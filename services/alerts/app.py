@@ -15,6 +15,7 @@ from services.alerts.delivery.routes import deliveries_router, subscriptions_rou
 from services.alerts.incidents.routes import router as incidents_router
 from services.alerts.registry.routes import router as officers_router
 from services.alerts.review.routes import router as review_router
+from services.alerts.ui.routes import router as console_router
 from services.runtime import Runtime
 from services.web import Worker, create_app
 
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tokens_router,
     subscriptions_router,
     deliveries_router,
+    console_router,
 )
 WORKERS: tuple[Worker, ...] = (worker.run, delivery_worker.run)
 
