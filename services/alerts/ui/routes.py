@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from services.alerts import audit
+from services.alerts import audit, notify
 from services.alerts.errors import InvalidTransition
 from services.alerts.incidents import repository, workflow
 from services.alerts.incidents.routes import detail, masked_text, post_out
@@ -549,6 +549,7 @@ async def incident_page(
         trail=trail,
         transitions=transitions,
         resolutions=[r.value for r in Resolution],
+        severities=[s.value for s in Severity],
         support=runtime.settings.support_contact,
         message=request.query_params.get("msg"),
     )
@@ -581,7 +582,7 @@ async def incident_status(incident_id: str, request: Request, session: DbSession
     if to not in {s.value for s in IncidentStatus}:
         return _redirect(request, target)
     try:
-        await workflow.change_status(
+        change = await workflow.change_status(
             session,
             incident,
             page.signed.principal,
@@ -593,7 +594,37 @@ async def incident_status(incident_id: str, request: Request, session: DbSession
         )
     except InvalidTransition as exc:
         return _redirect(request, target + "?" + urlencode({"msg": exc.detail}))
+    await notify.after_change(session, incident, change)
     return _redirect(request, target)
+
+
+@router.post("/incidents/{incident_id}/edit")
+async def incident_edit(
+    incident_id: str, request: Request, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Assign, tag and re-rate the incident (as PATCH /api/v1/incidents/{id} does)."""
+    got = await _for_change(request, session, incident_id)
+    if isinstance(got, Response):
+        return got
+    page, form, incident = got
+    assert page.signed is not None
+    fields: dict[str, Any] = {}
+    assignee = (_one(form, "assignee") or "").strip()[:128]
+    fields["assignee"] = assignee or None
+    tags = [t.strip()[:64] for t in (_one(form, "tags") or "").split(",") if t.strip()]
+    fields["tags"] = list(dict.fromkeys(tags))[:20]
+    severity = _one(form, "severity") or ""
+    if severity in {s.value for s in Severity}:
+        fields["severity"] = Severity(severity)
+    change = await workflow.update(
+        session,
+        incident,
+        page.signed.principal,
+        fields=fields,
+        due_hours=dict(runtime.settings.due_hours),
+    )
+    await notify.after_change(session, incident, change)
+    return _redirect(request, f"/incidents/{incident.id}")
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}")
