@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 import services.alerts.models
 import services.bus.local
+import services.collector.models
 import services.security  # noqa: F401 - registers the tables on Base.metadata
 from services.db import Base, make_engine
 
