@@ -29,7 +29,6 @@ from services.bus import BusError, Record
 from services.collector import repository
 from services.collector.dedup import keys_for
 from services.collector.errors import NotStored
-from services.collector.models import EvidenceLink, Sighting
 from services.collector.schemas import BatchAccepted, PostIn
 from services.db import transaction, utcnow
 from services.events import POSTS_TOPIC, EvidenceRef, Post, encode
@@ -165,34 +164,34 @@ async def _accept_locked(
             raise NotStored(f"the posts were not stored, retry later ({exc})") from exc
     try:
         async with transaction(runtime.sessions) as session:
-            repository.add_keys(session, new_keys, now)
-            repository.add_sightings(
+            await repository.add_keys(session, new_keys, now)
+            await repository.add_sightings(
                 session,
                 [
-                    Sighting(
-                        post_id=o.id,
-                        seen_at=now,
-                        channel=channel,
-                        seen_by=seen_by,
-                        matched_on=o.matched_on or "new",
-                        platform=c.platform,
-                        url=c.url,
-                        external_id=c.external_id,
-                        reported_by=c.reported_by,
-                    )
+                    {
+                        "post_id": o.id,
+                        "seen_at": now,
+                        "channel": channel,
+                        "seen_by": seen_by,
+                        "matched_on": o.matched_on or "new",
+                        "platform": c.platform,
+                        "url": c.url,
+                        "external_id": c.external_id,
+                        "reported_by": c.reported_by,
+                    }
                     for c, o in zip(candidates, outcomes, strict=True)
                 ],
             )
-            repository.link_evidence(
+            await repository.link_evidence(
                 session,
                 [
-                    EvidenceLink(
-                        post_id=o.id,
-                        sha256=ref.sha256,
-                        kind=ref.kind.value,
-                        captured_at=ref.captured_at,
-                        source_url=ref.source_url,
-                    )
+                    {
+                        "post_id": o.id,
+                        "sha256": ref.sha256,
+                        "kind": ref.kind.value,
+                        "captured_at": ref.captured_at,
+                        "source_url": ref.source_url,
+                    }
                     for c, o in zip(candidates, outcomes, strict=True)
                     for ref in c.evidence
                 ],
