@@ -7,6 +7,7 @@ message naming the variable (see :func:`load_settings`).
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -166,6 +167,44 @@ class Settings(BaseSettings):
     console_session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(
         default=12.0, description="Hours a console sign-in lasts."
     )
+    dedup_window_hours: Annotated[float, Field(ge=0, le=24 * 365)] = Field(
+        default=168.0,
+        description="Posts with the same platform id, URL or normalised text within this "
+        "window are one post with several sightings; 0 turns de-duplication off.",
+    )
+    fetch_allow_networks: str = Field(
+        default="",
+        description="Comma-separated networks (CIDR) the URL fetcher may reach although "
+        "they are private or loopback; empty = public addresses only.",
+    )
+    fetch_connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=3.0, description="URL fetcher: connect timeout per hop, seconds."
+    )
+    fetch_read_timeout_s: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=5.0, description="URL fetcher: longest wait for the next bytes, seconds."
+    )
+    fetch_total_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=15.0, description="URL fetcher: whole fetch including redirects, seconds."
+    )
+    fetch_max_bytes: Annotated[int, Field(ge=1024, le=100_000_000)] = Field(
+        default=2_000_000, description="URL fetcher: largest body kept; bigger is refused."
+    )
+    fetch_max_redirects: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=5, description="URL fetcher: most redirects followed (each hop re-checked)."
+    )
+    tesseract_cmd: str = Field(
+        default="tesseract", description="Tesseract binary (name on PATH or a path) for OCR."
+    )
+    ocr_languages: str = Field(
+        default="nld+eng", description="Tesseract language data to use, '+'-separated."
+    )
+    ocr_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=30.0, description="Longest OCR run for one screenshot, seconds."
+    )
+    ocr_retry_interval_s: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=60.0,
+        description="How often reports waiting for OCR are retried, seconds.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(
         default=None, description="JSON logs; unset = JSON when stderr is not a terminal."
@@ -203,6 +242,21 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError(f"must be an absolute http(s) URL (got {value!r})")
         return value.rstrip("/")
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR form: {part!r}") from exc
+        return value
+
+    def fetch_allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The parsed DOXWATCH_FETCH_ALLOW_NETWORKS."""
+        parts = (p.strip() for p in self.fetch_allow_networks.split(","))
+        return [ipaddress.ip_network(p, strict=False) for p in parts if p]
 
     @field_validator("log_level")
     @classmethod

@@ -11,6 +11,7 @@ import services.alerts.delivery.models
 import services.alerts.models
 import services.alerts.ui.models
 import services.bus.local
+import services.collector.models
 import services.security  # noqa: F401 - registers the tables on Base.metadata
 from services.db import Base, make_engine
 
