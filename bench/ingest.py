@@ -67,14 +67,15 @@ WORDS = [
 PG_ADMIN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def verdicts(n: int, officers: int, seed: int = 3) -> list[Verdict]:
-    """Invented verdicts: a third flagged, a tenth of those on an earlier URL; half the
-    flagged posts leak an address, a fifth of those the address of a registered officer."""
+def verdicts(n: int, officers: int, flagged_share: float = 1 / 3, seed: int = 3) -> list[Verdict]:
+    """Invented verdicts: ``flagged_share`` flagged (a third by default), a tenth of those
+    on an earlier URL; half the flagged posts leak an address, a fifth of those the
+    address of a registered officer."""
     rng = random.Random(seed)
     urls: list[str] = []
     out = []
     for i in range(n):
-        flagged = rng.random() < 1 / 3
+        flagged = rng.random() < flagged_share
         if flagged and urls and rng.random() < 0.1:
             url = rng.choice(urls)
         else:
@@ -160,9 +161,10 @@ def main() -> None:
     parser.add_argument("--verdicts", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--officers", type=int, default=1000, help="Registered officers.")
+    parser.add_argument("--flagged", type=float, default=1 / 3, help="Share of flagged posts.")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     args = parser.parse_args()
-    items = verdicts(args.verdicts, args.officers)
+    items = verdicts(args.verdicts, args.officers, args.flagged)
     name = f"doxwatch_bench_{uuid.uuid4().hex[:8]}"
     if args.sqlite:
         url = f"sqlite+aiosqlite:////tmp/{name}.db"
