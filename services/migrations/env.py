@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import services.alerts.models
+import services.alerts.notices.models
 import services.bus.local
 import services.security  # noqa: F401 - registers the tables on Base.metadata
 from services.db import Base, make_engine
