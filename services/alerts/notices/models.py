@@ -110,9 +110,7 @@ class NoticeRevision(Base):
     __tablename__ = "notice_revisions"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    notice_id: Mapped[str] = mapped_column(
-        ForeignKey("notices.id", ondelete="CASCADE"), index=True
-    )
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(32))
@@ -128,9 +126,7 @@ class NoticeEvent(Base):
     __tablename__ = "notice_events"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    notice_id: Mapped[str] = mapped_column(
-        ForeignKey("notices.id", ondelete="CASCADE"), index=True
-    )
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
     from_status: Mapped[str | None] = mapped_column(String(24), default=None)
@@ -145,9 +141,7 @@ class NoticeEvidence(Base):
     __tablename__ = "notice_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    notice_id: Mapped[str] = mapped_column(
-        ForeignKey("notices.id", ondelete="CASCADE"), index=True
-    )
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     media_type: Mapped[str] = mapped_column(String(64))
