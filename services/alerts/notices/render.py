@@ -309,7 +309,7 @@ def context(inp: RenderInput) -> dict[str, Any]:
                 "author": author,
                 "posted_at": format_time(post.posted_at, lang) if post.posted_at else None,
                 "captured_at": format_time(post.received_at, lang),
-                "excerpt": masked_excerpt(post, values, lang),
+                "excerpt": md_escape(masked_excerpt(post, values, lang)),
                 "leaks": leaks,
                 "sha256": digest,
             }
@@ -427,11 +427,17 @@ def render(inp: RenderInput) -> str:
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ESCAPED = re.compile(r"\\([\\*])")
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside the templates' Markdown: masks' stars are not emphasis."""
+    return text.replace("\\", "\\\\").replace("*", "\\*")
 
 
 def inline_text(line: str) -> str:
-    """A Markdown line without inline markup (the templates use only bold)."""
-    return _BOLD.sub(r"\1", line)
+    """A Markdown line without inline markup (the templates use only bold and escapes)."""
+    return _ESCAPED.sub(r"\1", _BOLD.sub(r"\1", line))
 
 
 def markdown_to_text(markdown: str) -> str:
