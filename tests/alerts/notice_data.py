@@ -136,7 +136,8 @@ async def stored_incident(session: AsyncSession) -> Incident:
         }
     ]
     await session.flush()
+    incident_id = incident.id
     session.expire(incident)
-    loaded = await incidents_repo.get_incident(session, incident.id)
+    loaded = await incidents_repo.get_incident(session, incident_id)
     assert loaded is not None
     return loaded

@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from services.alerts.legal import ART_6_196C, GTPA, Provision, qualify
 from services.alerts.models import Incident, PostRecord
 from services.alerts.notices.models import NoticeKind, NoticeLanguage
-from services.personal_data import mask
+from services.personal_data import InvalidPersonalData, mask, parse_address
 
 TEMPLATES = Path(__file__).parent / "templates"
 _VERSION = re.compile(r"^\{#-?\s*version:\s*(\d+)\s*-?#\}")
@@ -141,10 +141,20 @@ class LeakedValue:
     label: str
     raw: str
     normalized: str
+    parts: tuple[str, ...] = ()
 
     def forms(self) -> tuple[str, ...]:
-        """The non-empty forms to look for."""
-        return tuple(f for f in {self.raw.strip(), self.normalized.strip()} if f)
+        """The non-empty forms to look for (parts too: a street and number alone leak)."""
+        found = dict.fromkeys(f.strip() for f in (self.raw, self.normalized, *self.parts))
+        return tuple(f for f in found if f)
+
+
+def _address_parts(value: str) -> tuple[str, ...]:
+    try:
+        address = parse_address(value)
+        return (*address.keys(), address.postcode)
+    except (InvalidPersonalData, ValueError):
+        return ()
 
 
 def leaked_values(posts: Iterable[PostRecord]) -> list[LeakedValue]:
@@ -153,7 +163,9 @@ def leaked_values(posts: Iterable[PostRecord]) -> list[LeakedValue]:
     for post in posts:
         for span in post.spans:
             raw = post.text[int(span["start"]) : int(span["end"])]
-            out.append(LeakedValue(post.id, str(span["label"]), raw, str(span["normalized"])))
+            label = str(span["label"])
+            parts = _address_parts(raw) if label == "ADDRESS" else ()
+            out.append(LeakedValue(post.id, label, raw, str(span["normalized"]), parts))
     return out
 
 
@@ -258,6 +270,10 @@ def reference(notice_id: str) -> str:
 def sha256_text(text: str) -> str:
     """SHA-256 (hex) of a post's text as UTF-8: the digest the evidence list shows."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _provision(p: Provision, language: NoticeLanguage) -> dict[str, str]:
@@ -376,7 +392,8 @@ def context(inp: RenderInput) -> dict[str, Any]:
         "judge_placeholder": JUDGE_PLACEHOLDER[lang],
         "statement_placeholder": STATEMENT_PLACEHOLDER[lang],
         "related": [
-            {"title": KIND_TITLES[lang][kind], "reference": ref} for kind, ref in inp.related
+            {"name": _lower_first(KIND_TITLES[lang][kind]), "reference": ref}
+            for kind, ref in inp.related
         ],
     }
 
