@@ -309,7 +309,7 @@ def context(inp: RenderInput) -> dict[str, Any]:
             leaks.append(
                 {
                     "what": f"{phrase} {_OF_OFFICER[lang]}",
-                    "masked": mask(label, raw),
+                    "masked": md_escape(mask(label, raw)),
                     "url": post.url,
                 }
             )
