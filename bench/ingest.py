@@ -23,6 +23,34 @@ from services.alerts.incidents import service
 from services.db import make_engine, session_factory, transaction, upgrade
 from services.events import Classification, Labels, Post, Scores, Verdict
 
+RULES = service.Rules(window=timedelta(hours=72))
+WORDS = [
+    "agent",
+    "diender",
+    "politie",
+    "bureau",
+    "wijk",
+    "straat",
+    "avond",
+    "morgen",
+    "vanavond",
+    "gisteren",
+    "auto",
+    "fiets",
+    "school",
+    "huis",
+    "adres",
+    "foto",
+    "team",
+    "dienst",
+    "controle",
+    "boete",
+    "demonstratie",
+    "stad",
+    "dorp",
+    "markt",
+]
+
 PG_ADMIN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -42,7 +70,10 @@ def verdicts(n: int, seed: int = 3) -> list[Verdict]:
         out.append(
             Verdict(
                 post=Post(
-                    id=str(uuid.uuid4()), text=f"post {i} over die agent", platform="x", url=url
+                    id=str(uuid.uuid4()),
+                    text=f"post {i} over die agent {' '.join(rng.sample(WORDS, 8))}",
+                    platform="x",
+                    url=url,
                 ),
                 classification=Classification(
                     labels=labels,
@@ -63,7 +94,7 @@ async def run(url: str, items: list[Verdict], batch: int) -> float:
     started = time.perf_counter()
     for i in range(0, len(items), batch):
         async with transaction(sessions) as session:
-            await service.ingest(session, items[i : i + batch], timedelta(hours=72))
+            await service.ingest(session, items[i : i + batch], RULES)
     elapsed = time.perf_counter() - started
     await engine.dispose()
     return elapsed

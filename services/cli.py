@@ -150,23 +150,102 @@ def db_upgrade(
 def token_create(
     name: Annotated[str, typer.Option(help="Who or what the token is for.")],
     role: Annotated[Role, typer.Option(help="Role of the token.")] = Role.ANALYST,
+    officer_id: Annotated[
+        str | None, typer.Option(help="For role officer: the registered officer's id.")
+    ] = None,
 ) -> None:
     """Create an API token and print it (it is shown only once)."""
     from services.db import make_engine, session_factory, transaction
     from services.security import issue_token
 
+    if (role is Role.OFFICER) != (officer_id is not None):
+        typer.echo("doxwatch: --officer-id is required for role officer, and only there", err=True)
+        raise typer.Exit(2)
     settings = _settings()
 
     async def create() -> str:
         engine = make_engine(settings.database_url)
         try:
             async with transaction(session_factory(engine)) as session:
-                _, token = await issue_token(session, name, role)
+                _, token = await issue_token(session, name, role, officer_id)
             return token
         finally:
             await engine.dispose()
 
     typer.echo(asyncio.run(create()))
+
+
+@app.command("export-feedback")
+def export_feedback(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="JSON Lines file; default stdout.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only decisions at or after this ISO date/time.")
+    ] = None,
+) -> None:
+    """Write analysts' review decisions in the LABELS.md record format (one per post, the
+    latest decision), ready to join the training corpus."""
+    from datetime import UTC, datetime
+
+    from services.alerts.review.service import corpus_record, latest_reviews
+    from services.db import make_engine, session_factory
+
+    settings = _settings()
+    after = None
+    if since is not None:
+        try:
+            after = datetime.fromisoformat(since)
+        except ValueError:
+            typer.echo(f"doxwatch: --since: not an ISO date/time: {since!r}", err=True)
+            raise typer.Exit(2) from None
+        if after.tzinfo is None:
+            after = after.replace(tzinfo=UTC)
+
+    async def read() -> list[dict[str, Any]]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return [corpus_record(r, p) for r, p in await latest_reviews(session, after)]
+        finally:
+            await engine.dispose()
+
+    records = asyncio.run(read())
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if output is None:
+        sys.stdout.write(lines)
+    else:
+        output.write_text(lines, encoding="utf-8")
+    typer.echo(f"{len(records)} decisions exported", err=True)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete evidence of incidents closed longer ago than DOXWATCH_RETENTION_DAYS, unflagged
+    posts older than that, and bus-log copies every consumer has read."""
+    from services.alerts.retention import purge as run_purge
+    from services.db import make_engine, session_factory, transaction
+
+    settings = _settings()
+
+    async def go() -> Any:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                return await run_purge(session, settings.retention_days, dry_run=dry_run)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(go())
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(
+        f"retention {settings.retention_days} days (before {report.cutoff:%Y-%m-%d %H:%M} UTC): "
+        f"{verb} the evidence of {report.incidents} closed incidents "
+        f"({report.evidence_posts} posts, {report.task_comments} task comments), "
+        f"{report.unflagged_posts} unflagged posts and {report.bus_messages} bus messages"
+    )
 
 
 def _records(stream: TextIO) -> Any:

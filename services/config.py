@@ -80,10 +80,10 @@ class Settings(BaseSettings):
         description="Flagged posts about the same registered officer, on the same URL or thread, "
         "or with near-identical text within this window join one incident.",
     )
-    near_duplicate_bits: Annotated[int, Field(ge=0, le=12)] = Field(
+    near_duplicate_bits: Annotated[int, Field(ge=0, le=3)] = Field(
         default=3,
         description="Flagged posts whose text simhashes differ in at most this many of 64 "
-        "bits count as reposts and join one incident (0 = identical text only).",
+        "bits (0-3) count as reposts and join one incident (0 = identical text only).",
     )
     due_hours: dict[str, float] = Field(
         default={"critical": 1.0, "high": 4.0, "medium": 24.0, "low": 72.0},

@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from services.events import Classification, Labels, Post, Scores, Span, SpanLabel, Verdict
 
+_WORDS = [
+    "agent",
+    "diender",
+    "politie",
+    "bureau",
+    "wijk",
+    "straat",
+    "avond",
+    "morgen",
+    "vanavond",
+    "gisteren",
+    "auto",
+    "fiets",
+    "school",
+    "huis",
+    "adres",
+    "foto",
+    "team",
+    "dienst",
+    "controle",
+    "boete",
+    "demonstratie",
+    "stad",
+    "dorp",
+    "markt",
+    "haven",
+    "station",
+    "brug",
+    "plein",
+    "park",
+    "kerk",
+    "winkel",
+    "buurt",
+    "overal",
+    "niemand",
+    "iedereen",
+    "jongens",
+]
+
+
+def varied_text(prefix: str = "wie kent deze agent? adres graag") -> str:
+    """A text unlike any other this returns (so near-duplicate grouping leaves it alone)."""
+    picks = random.sample(_WORDS, 10)
+    return f"{prefix} {' '.join(picks)}"
+
 
 def post(**kw: Any) -> Post:
-    """A Post event with sensible defaults."""
+    """A Post event with sensible defaults (a varied text, a fresh URL)."""
     base: dict[str, Any] = {
         "id": Post.new_id(),
-        "text": "wie kent deze agent? adres graag",
+        "text": varied_text(),
         "platform": "x",
         "url": f"https://x.example/u/status/{Post.new_id()[:8]}",
     }

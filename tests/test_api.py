@@ -147,20 +147,24 @@ async def test_invalid_json_gets_422(server: LiveServer) -> None:
 
 async def test_tokens_roles_and_revocation(server: LiveServer) -> None:
     async with server.client(ADMIN) as admin:
-        made = await admin.post("/api/v1/tokens", json={"name": "officer-1", "role": "officer"})
+        # An officer token belongs to a registered officer (POST /api/v1/officers).
+        orphan = await admin.post("/api/v1/tokens", json={"name": "officer-1", "role": "officer"})
+        assert orphan.status_code == 422
+        assert orphan.json()["type"] == "urn:doxwatch:problem:invalid-request"
+        made = await admin.post("/api/v1/tokens", json={"name": "desk-2", "role": "analyst"})
         assert made.status_code == 201
-        officer_token = made.json()["token"]
-        assert officer_token.startswith("dxw_")
+        analyst_token = made.json()["token"]
+        assert analyst_token.startswith("dxw_")
         listed = (await admin.get("/api/v1/tokens")).json()
         assert all("token" not in t for t in listed)
-        async with server.client(officer_token) as officer:
-            r = await officer.post("/api/v1/posts", json=POST)
+        async with server.client(analyst_token) as analyst:
+            r = await analyst.get("/api/v1/tokens")
             assert r.status_code == 403
             assert r.json()["type"] == "urn:doxwatch:problem:forbidden"
-            assert (await officer.get("/api/v1/tokens")).status_code == 403
+            assert (await analyst.get("/api/v1/incidents")).status_code == 200
             revoked = await admin.delete(f"/api/v1/tokens/{made.json()['id']}")
             assert revoked.json()["revoked_at"] is not None
-            assert (await officer.get("/api/v1/incidents")).status_code == 401
+            assert (await analyst.get("/api/v1/incidents")).status_code == 401
 
 
 async def _wait_for_incidents(c: Any, n: int) -> list[dict[str, Any]]:
@@ -178,7 +182,9 @@ async def test_incidents_paginate_newest_first(server: LiveServer, sqlite_url: s
 
     bus = LocalBus(engine)
     for i in range(5):
-        v = factories.verdict(threat=True, text=f"ik wacht die agent op, nummer {i}")
+        v = factories.verdict(
+            threat=True, text=factories.varied_text(f"ik wacht die agent op, nummer {i}")
+        )
         await bus.publish(VERDICTS_TOPIC, [Record(key=v.post_id.encode(), value=encode(v))])
     await engine.dispose()
     async with server.client(ADMIN) as c:

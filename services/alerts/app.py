@@ -8,14 +8,24 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import APIRouter, FastAPI
 
 from services.alerts import worker
+from services.alerts.audit_routes import router as audit_router
 from services.alerts.auth.routes import router as tokens_router
 from services.alerts.incidents.routes import router as incidents_router
 from services.alerts.notices import worker as notices_worker
 from services.alerts.notices.routes import router as notices_router
+from services.alerts.registry.routes import router as officers_router
+from services.alerts.review.routes import router as review_router
 from services.runtime import Runtime
 from services.web import Worker, create_app
 
-ROUTERS: tuple[APIRouter, ...] = (incidents_router, notices_router, tokens_router)
+ROUTERS: tuple[APIRouter, ...] = (
+    incidents_router,
+    notices_router,
+    review_router,
+    officers_router,
+    audit_router,
+    tokens_router,
+)
 WORKERS: tuple[Worker, ...] = (worker.run, notices_worker.check_deadlines)
 
 

@@ -4,10 +4,16 @@ ProblemError (services.web)
 ├── Unauthenticated                 401
 ├── Forbidden                       403
 ├── NotFound                        404
-│   ├── IncidentNotFound            404
+│   ├── IncidentNotFound            404  (also: an officer asking for another officer's incident)
+│   ├── TaskNotFound                404
+│   ├── PostNotFound                404
+│   ├── OfficerNotFound             404
+│   ├── PersonalDataNotFound        404
+│   ├── TokenNotFound               404
 │   ├── NoticeNotFound              404
 │   └── PlatformNotFound            404
 ├── InvalidCursor                   400  a pagination cursor this service did not issue
+├── InvalidTransition               409  a status change the handling path does not allow
 ├── NoticeConflict                  409  the notice is not in a state that allows this
 │   ├── NoticeNotEditable           409  only drafts are edited
 │   ├── InvalidNoticeTransition     409  e.g. refused -> sent, or removal on an aangifte
@@ -16,9 +22,12 @@ ProblemError (services.web)
 │   ├── NotSendableByEmail          409  kind not sent by e-mail, or no e-mail recipient
 │   └── EmailNotConfigured          409  DOXWATCH_SMTP_HOST unset
 ├── PlatformExists                  409
-├── NoticeContainsPersonalData      422  a body repeating data the posts leaked
+├── InvalidPersonalDataValue        422  a registered value is not valid for its type
+├── InvalidRequest                  422  a request that is well-formed but inconsistent
+├── NoticeContainsPersonalData      422  a notice text repeating data the posts leaked
 ├── PayloadTooLarge                 413
 ├── EmailFailed                     502  the SMTP server refused or was unreachable
+├── RegistryUnavailable             503  DOXWATCH_REGISTRY_KEY is not set
 └── Unavailable                     503
 """
 
@@ -28,10 +37,38 @@ from services.web import NotFound, ProblemError
 
 
 class IncidentNotFound(NotFound):
-    """No incident with that id."""
+    """No incident with that id (or not one this caller may see)."""
 
     slug = "incident-not-found"
     title = "Incident not found"
+
+
+class TaskNotFound(NotFound):
+    """No task with that id on that incident."""
+
+    slug = "task-not-found"
+    title = "Task not found"
+
+
+class PostNotFound(NotFound):
+    """No stored post with that id."""
+
+    slug = "post-not-found"
+    title = "Post not found"
+
+
+class OfficerNotFound(NotFound):
+    """No registered officer with that id."""
+
+    slug = "officer-not-found"
+    title = "Officer not found"
+
+
+class PersonalDataNotFound(NotFound):
+    """No registered value with that id for that officer."""
+
+    slug = "personal-data-not-found"
+    title = "Registered value not found"
 
 
 class TokenNotFound(NotFound):
@@ -47,6 +84,38 @@ class InvalidCursor(ProblemError):
     status = 400
     slug = "invalid-cursor"
     title = "Invalid pagination cursor"
+
+
+class InvalidTransition(ProblemError):
+    """The requested status change is not a step of the handling path."""
+
+    status = 409
+    slug = "invalid-transition"
+    title = "Status change not allowed"
+
+
+class InvalidPersonalDataValue(ProblemError):
+    """A value given to the registry is not valid for its type (the value is not echoed)."""
+
+    status = 422
+    slug = "invalid-personal-data"
+    title = "Invalid personal data value"
+
+
+class InvalidRequest(ProblemError):
+    """The request is well-formed but contradicts itself or the stored state."""
+
+    status = 422
+    slug = "invalid-request"
+    title = "Request cannot be applied"
+
+
+class RegistryUnavailable(ProblemError):
+    """The officer registry is off because DOXWATCH_REGISTRY_KEY is not set."""
+
+    status = 503
+    slug = "registry-unavailable"
+    title = "Officer registry not configured"
 
 
 class NoticeNotFound(NotFound):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
 
 from services.alerts.incidents import service
 from services.bus import Message
@@ -18,12 +17,12 @@ GROUP = "doxwatch-alerts"
 
 async def run(runtime: Runtime, stopping: asyncio.Event) -> None:
     """Consume verdicts until ``stopping``; each batch is stored in one transaction."""
-    window = timedelta(hours=runtime.settings.incident_window_hours)
+    rules = service.Rules.from_settings(runtime.settings)
 
     async def handle(batch: Sequence[Message]) -> dict[str, int]:
         verdicts = decode_batch(Verdict, batch)
         async with transaction(runtime.sessions) as session:
-            result = await service.ingest(session, verdicts, window)
+            result = await service.ingest(session, verdicts, rules)
         return {
             "stored": result.stored,
             "duplicates": result.duplicates,

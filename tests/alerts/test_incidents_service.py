@@ -12,7 +12,7 @@ from services.alerts.models import Incident, IncidentEvent, PostRecord, Severity
 from services.events import Labels, Scores
 from tests import factories
 
-WINDOW = timedelta(hours=72)
+WINDOW = service.Rules(window=timedelta(hours=72))
 
 
 async def _count(session: AsyncSession, model: type[object]) -> int:
@@ -59,7 +59,7 @@ async def test_same_url_joins_one_incident_and_raises_severity(db_session: Async
     assert incident.post_count == 2
     assert incident.severity is Severity.CRITICAL
     kinds = list(await db_session.scalars(select(IncidentEvent.kind).order_by(IncidentEvent.id)))
-    assert kinds == ["opened", "severity_raised", "post_added"]
+    assert kinds == ["opened", "tasks_added", "severity_raised", "post_added"]
 
 
 async def test_reposts_in_one_batch_join(db_session: AsyncSession) -> None:

@@ -16,6 +16,9 @@ class TokenIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=128, examples=["team-oost analyst laptop"])
     role: Role = Field(examples=["analyst"])
+    officer_id: str | None = Field(
+        default=None, description="Required for role 'officer': the registered officer."
+    )
 
 
 class TokenOut(BaseModel):
@@ -26,6 +29,7 @@ class TokenOut(BaseModel):
     id: int
     name: str
     role: Role
+    officer_id: str | None = None
     created_at: datetime
     revoked_at: datetime | None
 
