@@ -114,12 +114,12 @@ async def stored_incident(session: AsyncSession) -> Incident:
     from services.alerts.incidents import service as incidents
 
     first, second = verdicts()
-    await incidents.ingest(session, [first], timedelta(hours=72))
+    await incidents.ingest(session, [first], incidents.Rules(window=timedelta(hours=72)))
     post = await session.get(PostRecord, first.post_id)
     assert post is not None and post.incident_id is not None
     incident = await session.get(Incident, post.incident_id)
     assert incident is not None
-    await incidents.ingest(session, [second], timedelta(hours=72))
+    await incidents.ingest(session, [second], incidents.Rules(window=timedelta(hours=72)))
     other = await session.get(PostRecord, second.post_id)
     assert other is not None and other.incident_id is not None
     # The call is on another URL, so it opened an incident of its own; grouping by

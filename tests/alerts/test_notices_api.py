@@ -51,7 +51,12 @@ def smtp() -> Iterator[tuple[int, _Inbox]]:
 
 
 def _app(url: str, **overrides: Any) -> FastAPI:
-    settings = load_settings(database_url=url, admin_token=ADMIN, **overrides)
+    settings = load_settings(
+        database_url=url,
+        admin_token=ADMIN,
+        registry_key="registry-key-for-notices-tests-0123456789",
+        **overrides,
+    )
     return create_app(
         lambda: open_runtime(settings),
         title="Doxwatch (notices test)",
@@ -77,6 +82,11 @@ async def seeded(sqlite_url: str) -> AsyncIterator[tuple[str, str]]:
 
 async def _token(server: LiveServer, role: str) -> str:
     async with server.client(ADMIN) as admin:
+        if role == "officer":  # an officer token belongs to a registered officer
+            officer = await admin.post("/api/v1/officers", json={"display_name": "Agent Test"})
+            assert officer.status_code == 201, officer.text
+            officer_token: str = officer.json()["token"]
+            return officer_token
         made = await admin.post("/api/v1/tokens", json={"name": f"{role}-1", "role": role})
         assert made.status_code == 201
         token: str = made.json()["token"]
@@ -279,6 +289,29 @@ async def test_notice_life_over_http_with_smtp(
                 404,
                 "incident-not-found",
             )
+
+
+async def test_closing_as_content_removed_needs_a_recorded_removal(
+    seeded: tuple[str, str], live_server: Callable[[FastAPI], LiveServer]
+) -> None:
+    url, incident_id = seeded
+    close = {"status": "closed", "resolution": "content_removed"}
+    async with live_server(_app(url)) as srv, srv.client(ADMIN) as c:
+        refused = await c.post(f"/api/v1/incidents/{incident_id}/status", json=close)
+        _problem(refused, 409, "invalid-transition")
+        assert "recorded removal" in refused.json()["detail"]
+        nid = (
+            await c.post(f"/api/v1/incidents/{incident_id}/notices", json={"kind": "sommatie"})
+        ).json()["id"]
+        for status in ("sent", "content_removed"):
+            r = await c.post(f"/api/v1/notices/{nid}/status", json={"status": status})
+            assert r.status_code == 200, r.text
+        closed = await c.post(f"/api/v1/incidents/{incident_id}/status", json=close)
+        assert closed.status_code == 200, closed.text
+        assert (closed.json()["status"], closed.json()["resolution"]) == (
+            "closed",
+            "content_removed",
+        )
 
 
 async def test_send_without_smtp_is_refused(

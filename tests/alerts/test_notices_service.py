@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.errors import (
     InvalidNoticeTransition,
+    InvalidTransition,
     JudgeAuthorisationMissing,
     NoticeContainsPersonalData,
     NoticeDeadlinePassed,
@@ -21,7 +22,14 @@ from services.alerts.errors import (
     NotSendableByEmail,
     PlatformExists,
 )
-from services.alerts.models import Incident, IncidentEvent, Task
+from services.alerts.incidents import workflow
+from services.alerts.models import (
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Resolution,
+    Task,
+)
 from services.alerts.notices import render, service
 from services.alerts.notices.models import (
     Notice,
@@ -32,6 +40,7 @@ from services.alerts.notices.models import (
 )
 from services.config import Settings, load_settings
 from services.db import utcnow
+from services.security import Principal, Role
 from tests.alerts.notice_data import FORBIDDEN, URL_1, URL_2, stored_incident
 
 S = NoticeStatus
@@ -335,3 +344,37 @@ async def test_exports_are_real_files(db_session: AsyncSession, settings: Settin
     for value in FORBIDDEN:
         for content in (txt, text):
             assert value.casefold() not in content.casefold()
+
+
+async def test_incident_closes_as_content_removed_only_after_a_removal(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    incident, notice = await _draft(db_session, settings)
+    who = Principal(token_id=1, name="analyst-anna", role=Role.ANALYST)
+    row = await db_session.get(Incident, incident.id)
+    assert row is not None
+    with pytest.raises(InvalidTransition) as err:
+        await workflow.change_status(
+            db_session, row, who, IncidentStatus.CLOSED, resolution=Resolution.CONTENT_REMOVED
+        )
+    assert "recorded removal" in err.value.detail
+    assert row.status is not IncidentStatus.CLOSED
+    await service.change_status(db_session, notice.id, to=S.SENT, actor="anna")
+    await service.change_status(db_session, notice.id, to=S.CONTENT_REMOVED, actor="anna")
+    await workflow.change_status(
+        db_session, row, who, IncidentStatus.CLOSED, resolution=Resolution.CONTENT_REMOVED
+    )
+    assert (row.status, row.resolution) == (IncidentStatus.CLOSED, Resolution.CONTENT_REMOVED)
+
+
+async def test_other_resolutions_do_not_need_a_removal(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    incident = await stored_incident(db_session)
+    row = await db_session.get(Incident, incident.id)
+    assert row is not None
+    who = Principal(token_id=1, name="analyst-anna", role=Role.ANALYST)
+    await workflow.change_status(
+        db_session, row, who, IncidentStatus.CLOSED, resolution=Resolution.REPORT_FILED
+    )
+    assert row.status is IncidentStatus.CLOSED

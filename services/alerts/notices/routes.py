@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 
+from services.alerts import audit
 from services.alerts.errors import (
     EmailFailed,
     EmailNotConfigured,
@@ -113,6 +114,10 @@ async def create_notice(
         recipient=body.recipient,
         deadline=body.deadline,
     )
+    audit.record(
+        session, who, "notice.create", "notice", notice.id,
+        incident_id=incident_id, kind=notice.kind.value, language=notice.language.value,
+    )  # fmt: skip
     return notice_detail(notice)
 
 
@@ -122,9 +127,11 @@ async def create_notice(
     summary="The incident's notices, oldest first",
     responses=responses(Forbidden, IncidentNotFound),
 )
-async def list_notices(incident_id: str, _: Reader, session: DbSession) -> list[NoticeOut]:
+async def list_notices(incident_id: str, who: Reader, session: DbSession) -> list[NoticeOut]:
     """Every notice of the incident with its current body and status."""
-    return [notice_out(n) for n in await service.list_for_incident(session, incident_id)]
+    notices = await service.list_for_incident(session, incident_id)
+    audit.record(session, who, "notice.list", "incident", incident_id)
+    return [notice_out(n) for n in notices]
 
 
 @router.get(
@@ -133,9 +140,11 @@ async def list_notices(incident_id: str, _: Reader, session: DbSession) -> list[
     summary="One notice with its revisions, status events and sent messages",
     responses=responses(Forbidden, NoticeNotFound),
 )
-async def get_notice(notice_id: str, _: Reader, session: DbSession) -> NoticeDetail:
+async def get_notice(notice_id: str, who: Reader, session: DbSession) -> NoticeDetail:
     """The notice and its history."""
-    return notice_detail(await service.get(session, notice_id))
+    notice = await service.get(session, notice_id)
+    audit.record(session, who, "notice.view", "notice", notice.id)
+    return notice_detail(notice)
 
 
 @router.patch(
@@ -164,6 +173,8 @@ async def edit_notice(
         deadline=body.deadline,
         judge_authorisation=body.judge_authorisation,
     )
+    fields = sorted(body.model_dump(exclude_unset=True))
+    audit.record(session, who, "notice.edit", "notice", notice.id, fields=fields)
     return notice_detail(notice)
 
 
@@ -186,13 +197,14 @@ async def edit_notice(
 )
 async def export_notice(
     notice_id: str,
-    _: Reader,
+    who: Reader,
     session: DbSession,
     runtime: Rt,
     format: Annotated[Literal["md", "txt", "pdf", "eml"], Query(description="File format.")] = "md",
 ) -> Response:
     """Download the current body in a format."""
     result = await service.export_notice(session, runtime.settings, notice_id, format)
+    audit.record(session, who, "notice.export", "notice", notice_id, format=format)
     return Response(
         content=result.content,
         media_type=result.media_type,
@@ -224,6 +236,7 @@ async def change_status(
         answer=body.answer,
         statement_of_reasons_ref=body.statement_of_reasons_ref,
     )
+    audit.record(session, who, "notice.status", "notice", notice.id, to=body.status.value)
     return notice_detail(notice)
 
 
@@ -243,6 +256,7 @@ async def change_status(
 async def send_notice(notice_id: str, who: Writer, session: DbSession, runtime: Rt) -> NoticeDetail:
     """Send by SMTP to the recipient; the sent .eml and its SHA-256 are stored."""
     notice = await service.send(session, runtime.settings, notice_id, actor=who.name)
+    audit.record(session, who, "notice.send", "notice", notice.id)
     return notice_detail(notice)
 
 
@@ -285,6 +299,7 @@ async def add_platform(body: PlatformIn, who: Admin, session: DbSession) -> Plat
     """A new directory entry."""
     values = body.model_dump(mode="json")
     platform = await service.add_platform(session, values, actor=who.name)
+    audit.record(session, who, "platform.create", "platform", platform.id)
     return PlatformOut.model_validate(platform)
 
 
@@ -306,4 +321,5 @@ async def edit_platform(
         if v is not None or k not in required
     }
     platform = await service.edit_platform(session, platform_id, changes, actor=who.name)
+    audit.record(session, who, "platform.update", "platform", platform.id, fields=sorted(changes))
     return PlatformOut.model_validate(platform)

@@ -17,6 +17,10 @@ The path of a notice::
 * ``mark_overdue`` moves sent/acknowledged notices past their deadline to
   ``no_answer`` and gives the incident a follow-up task, once.
 * Every change is also an entry on the incident's timeline.
+* Closing rule: an incident is closed with resolution ``content_removed`` only when
+  :func:`removal_recorded`; this module registers that check in
+  ``services.alerts.incidents.workflow.CLOSING_CHECKS`` when it is imported (the app
+  imports it through the notices routes).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from services.alerts.errors import (
     PlatformExists,
     PlatformNotFound,
 )
-from services.alerts.models import Incident, IncidentEvent, Task
+from services.alerts.incidents import workflow
+from services.alerts.models import Incident, IncidentEvent, Resolution, Task
 from services.alerts.notices import export, render, repository
 from services.alerts.notices.models import (
     Notice,
@@ -577,6 +582,30 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> int:
 async def removal_recorded(session: AsyncSession, incident_id: str) -> bool:
     """True when a notice of the incident reached content_removed (closing rule)."""
     return await repository.removal_count(session, incident_id) > 0
+
+
+async def removal_closing_check(
+    session: AsyncSession, incident: Incident, resolution: Resolution
+) -> str | None:
+    """Refuse closing as content_removed while no notice records the removal."""
+    if resolution is Resolution.CONTENT_REMOVED and not await removal_recorded(
+        session, incident.id
+    ):
+        return (
+            "closing as content_removed needs a recorded removal: record the answer on a "
+            "notice of this incident first (POST /api/v1/notices/{id}/status "
+            "content_removed), or close with another resolution"
+        )
+    return None
+
+
+def register_closing_check() -> None:
+    """Add the removal rule to the incident workflow's closing checks (once)."""
+    if removal_closing_check not in workflow.CLOSING_CHECKS:
+        workflow.CLOSING_CHECKS.append(removal_closing_check)
+
+
+register_closing_check()
 
 
 # Warnings shown with a notice ----------------------------------------------------------
