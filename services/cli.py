@@ -69,40 +69,150 @@ def _load_detector(settings: Settings) -> Any:
     return detector
 
 
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="Collector configuration (TOML): sources to watch, webhook partners."
+    ),
+]
+
+
+def _collector_config(path: Path | None) -> Any:
+    from services.collector.sources.config import ConfigError, load_config
+
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"doxwatch: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def up(
     host: Host = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the API and console.")] = 8000,
+    config: ConfigFile = None,
 ) -> None:
     """Run collector, classifier and alerts in one process (embedded bus, SQLite by default)."""
     from services.alerts.app import ROUTERS as ALERT_ROUTERS
     from services.alerts.app import WORKERS as ALERT_WORKERS
     from services.classifier.worker import ClassifierWorker
-    from services.collector.app import ROUTERS as COLLECTOR_ROUTERS
+    from services.collector.app import collector_parts
     from services.db import upgrade
     from services.web import create_app
 
     settings = _settings(bus=BusKind.LOCAL)
+    parts = collector_parts(settings, _collector_config(config))
     upgrade(settings.database_url)
     worker = ClassifierWorker(_load_detector(settings))
     api = create_app(
         _runtime_factory(settings),
         title="Doxwatch",
-        routers=[*COLLECTOR_ROUTERS, *ALERT_ROUTERS],
-        workers=[worker.run, *ALERT_WORKERS],
+        routers=[*parts.routers, *ALERT_ROUTERS],
+        workers=[worker.run, *ALERT_WORKERS, *parts.workers],
         max_body_bytes=settings.max_body_bytes,
+        extra_checks=parts.checks,
     )
+    parts.install(api)
     typer.echo(f"Doxwatch on http://{host}:{port} (API docs at /docs)", err=True)
     _serve(api, host, port)
 
 
 @app.command()
-def collector(host: Host = "127.0.0.1", port: int = 8001) -> None:
-    """Run the collector (intake API) on its own, publishing to Kafka."""
+def collector(host: Host = "127.0.0.1", port: int = 8001, config: ConfigFile = None) -> None:
+    """Run the collector on its own: intake API, OCR of reports, configured connectors."""
     from services.collector.app import create_collector_app
 
     settings = _settings()
-    _serve(create_collector_app(_runtime_factory(settings), settings.max_body_bytes), host, port)
+    api = create_collector_app(_runtime_factory(settings), settings, _collector_config(config))
+    _serve(api, host, port)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSON Lines or CSV file of posts.", exists=True)],
+    url: Annotated[str, typer.Option(help="Base URL of a Doxwatch API (collector or up).")],
+    token: Annotated[
+        str,
+        typer.Option(help="API token (admin, analyst or integration).", envvar="DOXWATCH_TOKEN"),
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv; default: by file extension.")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN, e.g. --map text=message (repeatable)."),
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Platform for records that have none.")
+    ] = None,
+    reported_by: Annotated[
+        str | None, typer.Option(help="reported_by for records that have none.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Posts per request.")] = 500,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Ignore the saved state; start at line 1.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Import posts through the REST API in batches: resumable, rejects reported per line."""
+    import httpx
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from services.collector.importer import Importer, ImportFailed, InputFormat, parse_mapping
+
+    chosen = fmt or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+    try:
+        input_format = InputFormat(chosen)
+        columns = parse_mapping(mapping or [])
+    except ValueError as exc:
+        typer.echo(f"doxwatch: --format must be jsonl or csv (got {chosen!r})", err=True)
+        raise typer.Exit(2) from exc
+    except ImportFailed as exc:
+        typer.echo(f"doxwatch: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    defaults = {k: v for k, v in {"platform": platform, "reported_by": reported_by}.items() if v}
+    client = httpx.Client(
+        base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=120
+    )
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not progress,
+    )
+    task = bar.add_task(file.name, total=file.stat().st_size)
+    importer = Importer(
+        file,
+        client=client,
+        fmt=input_format,
+        mapping=columns,
+        defaults=defaults,
+        batch_size=batch_size,
+        on_progress=lambda offset, _: bar.update(task, completed=offset),
+    )
+    try:
+        with bar, client:
+            summary = importer.run(restart=restart)
+    except ImportFailed as exc:
+        typer.echo(f"doxwatch: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    rate = summary.read / summary.seconds if summary.seconds else 0.0
+    if summary.resumed_at_line:
+        typer.echo(f"resumed after line {summary.resumed_at_line}", err=True)
+    typer.echo(
+        f"{summary.read} records read: {summary.accepted} accepted, "
+        f"{summary.duplicates} duplicates, {summary.rejected} rejected "
+        f"({rate:,.0f} lines/s)",
+        err=True,
+    )
+    if summary.rejected:
+        typer.echo(f"rejected lines with their reasons: {importer.rejects_path}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

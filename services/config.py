@@ -7,9 +7,11 @@ message naming the variable (see :func:`load_settings`).
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +112,99 @@ class Settings(BaseSettings):
         default="doxwatch@politie.example",
         description="From address of e-mail Doxwatch sends.",
     )
+    smtp_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=30.0, description="Timeout of one SMTP delivery attempt, in seconds."
+    )
+    support_contact: str = Field(
+        default="Meldpunt Bedreigde Collega's (fictief voorbeeld), 0800-0000000 (dag en nacht)",
+        min_length=1,
+        max_length=300,
+        description="Whom an alerted officer can call, printed in every alert. The default "
+        "is a placeholder: set your force's real support line.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the console as officers reach it; alerts link to "
+        "{public_url}/incidents/{id}.",
+    )
+    delivery_max_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=8,
+        description="Attempts of one alert delivery (e-mail or webhook) before it is marked "
+        "failed.",
+    )
+    delivery_backoff_s: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=30.0,
+        description="Delay before the first retry of a failed delivery, in seconds (doubles "
+        "each attempt, with jitter).",
+    )
+    delivery_backoff_max_s: Annotated[float, Field(ge=0, le=86400)] = Field(
+        default=3600.0, description="Longest delay between two delivery attempts, in seconds."
+    )
+    delivery_poll_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=1.0,
+        description="How often the delivery worker looks for due deliveries, in "
+        "seconds (it also wakes when this process enqueues one).",
+    )
+    delivery_lease_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=120.0,
+        description="How long a claimed delivery stays reserved for the process sending it; "
+        "after that (e.g. the process died) another attempt sends it again, with the same "
+        "delivery id. Keep it above the SMTP and webhook timeouts.",
+    )
+    delivery_batch_size: Annotated[int, Field(ge=1, le=500)] = Field(
+        default=10, description="Most deliveries one worker claims and sends at a time."
+    )
+    webhook_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0,
+        description="Timeout of one webhook request (connect, send, wait for the answer), in "
+        "seconds.",
+    )
+    console_vendor_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the console's npm packages (htmx.org); unset = "
+        "node_modules/ next to the services package (filled by `npm ci`).",
+    )
+    console_session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(
+        default=12.0, description="Hours a console sign-in lasts."
+    )
+    dedup_window_hours: Annotated[float, Field(ge=0, le=24 * 365)] = Field(
+        default=168.0,
+        description="Posts with the same platform id, URL or normalised text within this "
+        "window are one post with several sightings; 0 turns de-duplication off.",
+    )
+    fetch_allow_networks: str = Field(
+        default="",
+        description="Comma-separated networks (CIDR) the URL fetcher may reach although "
+        "they are private or loopback; empty = public addresses only.",
+    )
+    fetch_connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=3.0, description="URL fetcher: connect timeout per hop, seconds."
+    )
+    fetch_read_timeout_s: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=5.0, description="URL fetcher: longest wait for the next bytes, seconds."
+    )
+    fetch_total_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=15.0, description="URL fetcher: whole fetch including redirects, seconds."
+    )
+    fetch_max_bytes: Annotated[int, Field(ge=1024, le=100_000_000)] = Field(
+        default=2_000_000, description="URL fetcher: largest body kept; bigger is refused."
+    )
+    fetch_max_redirects: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=5, description="URL fetcher: most redirects followed (each hop re-checked)."
+    )
+    tesseract_cmd: str = Field(
+        default="tesseract", description="Tesseract binary (name on PATH or a path) for OCR."
+    )
+    ocr_languages: str = Field(
+        default="nld+eng", description="Tesseract language data to use, '+'-separated."
+    )
+    ocr_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=30.0, description="Longest OCR run for one screenshot, seconds."
+    )
+    ocr_retry_interval_s: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=60.0,
+        description="How often reports waiting for OCR are retried, seconds.",
+    )
     notifier_name: str = Field(
         default="Politie Nederland, monitoringsteam Doxwatch",
         min_length=1,
@@ -175,6 +270,29 @@ class Settings(BaseSettings):
                 "dsa_notice, removal_request, order_125p, sommatie"
             )
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"must be an absolute http(s) URL (got {value!r})")
+        return value.rstrip("/")
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR form: {part!r}") from exc
+        return value
+
+    def fetch_allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The parsed DOXWATCH_FETCH_ALLOW_NETWORKS."""
+        parts = (p.strip() for p in self.fetch_allow_networks.split(","))
+        return [ipaddress.ip_network(p, strict=False) for p in parts if p]
 
     @field_validator("log_level")
     @classmethod

@@ -62,6 +62,36 @@ class _Event(BaseModel):
     )
 
 
+class EvidenceKind(StrEnum):
+    """What a piece of evidence is."""
+
+    PAGE_CAPTURE = "page_capture"
+    SCREENSHOT = "screenshot"
+    OEMBED = "oembed"
+
+
+class EvidenceRef(BaseModel):
+    """A pointer to raw evidence kept by the collector (``GET /api/v1/evidence/{sha256}``).
+
+    The bytes themselves never travel on the bus: a consumer that wants to keep the
+    evidence with the post stores this reference; ``sha256`` is the content address and
+    proves later that the bytes shown are the bytes captured.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the raw bytes, lower-case hex."
+    )
+    kind: EvidenceKind = Field(description="page_capture, screenshot or oembed.")
+    media_type: str = Field(max_length=128, examples=["text/html", "image/png"])
+    size: int = Field(ge=0, description="Length of the raw bytes.")
+    captured_at: datetime = Field(description="When Doxwatch received or fetched the bytes.")
+    source_url: str | None = Field(
+        default=None, max_length=2048, description="Final URL fetched (page captures only)."
+    )
+
+
 class Post(_Event):
     """A post accepted by the collector, on ``doxwatch.posts.v1`` keyed by ``id``."""
 
@@ -77,6 +107,11 @@ class Post(_Event):
     reported_by: str | None = Field(default=None, max_length=256)
     lang: str | None = Field(default=None, description="ISO 639-1 code when known.")
     received_at: datetime = Field(default_factory=_now)
+    evidence: list[EvidenceRef] = Field(
+        default_factory=list,
+        description="Raw captures behind the text (page, screenshots); optional, newest "
+        "producers only.",
+    )
 
     @staticmethod
     def new_id() -> str:

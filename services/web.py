@@ -332,9 +332,12 @@ def _ops_router() -> APIRouter:
             checks[name] = check()
         for name, error in getattr(request.app.state, "worker_failures", {}).items():
             checks[f"worker {name}"] = f"error: {error}"
-        if all(v == "ok" for v in checks.values()):
+        # "degraded: ..." reports a reduced capability without taking the service out of
+        # rotation (e.g. OCR missing: reports still come in and wait for it).
+        failing = [k for k, v in checks.items() if v != "ok" and not v.startswith("degraded")]
+        if not failing:
             return JSONResponse({"status": "ready", "checks": checks})
-        failed = ", ".join(k for k, v in checks.items() if v != "ok")
+        failed = ", ".join(failing)
         return problem(
             503, Unavailable.slug, Unavailable.title, f"not ready: {failed}", checks=checks
         )

@@ -83,7 +83,12 @@ async def test_post_is_committed_before_202(server: LiveServer, sqlite_url: str)
 
 async def test_batch_accepts_all_or_nothing(server: LiveServer) -> None:
     async with server.client(ADMIN) as c:
-        ok = await c.post("/api/v1/posts/batch", json={"posts": [POST, POST, POST]})
+        # Three different posts (identical ones would be de-duplicated into one).
+        posts = [
+            {**POST, "text": f"{POST['text']} ({i})", "url": f"https://x.example/p/b{i}"}
+            for i in range(3)
+        ]
+        ok = await c.post("/api/v1/posts/batch", json={"posts": posts})
         assert ok.status_code == 202
         assert ok.json()["accepted"] == 3 and len(set(ok.json()["ids"])) == 3
         bad = await c.post(

@@ -10,11 +10,14 @@ from fastapi import APIRouter, FastAPI
 from services.alerts import worker
 from services.alerts.audit_routes import router as audit_router
 from services.alerts.auth.routes import router as tokens_router
+from services.alerts.delivery import worker as delivery_worker
+from services.alerts.delivery.routes import deliveries_router, subscriptions_router
 from services.alerts.incidents.routes import router as incidents_router
 from services.alerts.notices import worker as notices_worker
 from services.alerts.notices.routes import router as notices_router
 from services.alerts.registry.routes import router as officers_router
 from services.alerts.review.routes import router as review_router
+from services.alerts.ui.routes import router as console_router
 from services.runtime import Runtime
 from services.web import Worker, create_app
 
@@ -25,14 +28,17 @@ ROUTERS: tuple[APIRouter, ...] = (
     officers_router,
     audit_router,
     tokens_router,
+    subscriptions_router,
+    deliveries_router,
+    console_router,
 )
-WORKERS: tuple[Worker, ...] = (worker.run, notices_worker.check_deadlines)
+WORKERS: tuple[Worker, ...] = (worker.run, delivery_worker.run, notices_worker.check_deadlines)
 
 
 def create_alerts_app(
     runtime_factory: Callable[[], AbstractAsyncContextManager[Runtime]], max_body_bytes: int
 ) -> FastAPI:
-    """The alert service on its own: incidents API plus the verdict consumer."""
+    """The alert service on its own: incidents API, the verdict consumer, alert delivery."""
     return create_app(
         runtime_factory,
         title="Doxwatch alerts",

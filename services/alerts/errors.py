@@ -10,10 +10,13 @@ ProblemError (services.web)
 │   ├── OfficerNotFound             404
 │   ├── PersonalDataNotFound        404
 │   ├── TokenNotFound               404
+│   ├── SubscriptionNotFound        404
+│   ├── DeliveryNotFound            404
 │   ├── NoticeNotFound              404
 │   └── PlatformNotFound            404
 ├── InvalidCursor                   400  a pagination cursor this service did not issue
 ├── InvalidTransition               409  a status change the handling path does not allow
+├── DeliveryNotRetryable            409  only a failed delivery can be retried
 ├── NoticeConflict                  409  the notice is not in a state that allows this
 │   ├── NoticeNotEditable           409  only drafts are edited
 │   ├── InvalidNoticeTransition     409  e.g. refused -> sent, or removal on an aangifte
@@ -116,6 +119,29 @@ class RegistryUnavailable(ProblemError):
     status = 503
     slug = "registry-unavailable"
     title = "Officer registry not configured"
+
+
+class SubscriptionNotFound(NotFound):
+    """No webhook subscription with that id."""
+
+    slug = "subscription-not-found"
+    title = "Webhook subscription not found"
+
+
+class DeliveryNotFound(NotFound):
+    """No delivery with that id."""
+
+    slug = "delivery-not-found"
+    title = "Delivery not found"
+
+
+class DeliveryNotRetryable(ProblemError):
+    """A retry was asked for a delivery that has not failed (it is pending, being sent or
+    delivered)."""
+
+    status = 409
+    slug = "delivery-not-retryable"
+    title = "Delivery cannot be retried"
 
 
 class NoticeNotFound(NotFound):

@@ -16,6 +16,8 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from services.personal_data import fold_text
 
 _REDDIT_THREAD = re.compile(r"^(/r/[^/]+/comments/[^/]+)")
@@ -58,13 +60,17 @@ def simhash(text: str) -> int | None:
     words = _words(text)
     if len(words) < MIN_WORDS:
         return None
-    shingles = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
-    weights = [0] * 64
-    for shingle in shingles:
-        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
-    value = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    digests = b"".join(
+        hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).digest()
+        for i in range(len(words) - 2)
+    )
+    # One row of 64 bits per shingle (bit j of the little-endian 64-bit hash in column j);
+    # a bit of the SimHash is set when more shingles have it set than not.
+    bits = np.unpackbits(
+        np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    majority = bits.sum(axis=0, dtype=np.int64) * 2 > bits.shape[0]
+    value = int(np.packbits(majority, bitorder="little").view("<u8")[0])
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

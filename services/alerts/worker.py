@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from services.alerts import notify
 from services.alerts.incidents import service
 from services.bus import Message
 from services.bus.consumer import decode_batch
@@ -23,7 +24,9 @@ async def run(runtime: Runtime, stopping: asyncio.Event) -> None:
         verdicts = decode_batch(Verdict, batch)
         async with transaction(runtime.sessions) as session:
             result = await service.ingest(session, verdicts, rules)
+            queued = await notify.after_ingest(session, runtime.settings, result)
         return {
+            "deliveries_queued": queued,
             "stored": result.stored,
             "duplicates": result.duplicates,
             "incidents_opened": result.incidents_opened,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import structlog
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, select, text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -97,9 +97,19 @@ class LocalBus:
         if not records:
             return
         async with self._sessions() as session, session.begin():
-            session.add_all(
-                BusLogRow(topic=topic, key=r.key, value=r.value, headers=_headers_json(r.headers))
-                for r in records
+            # Core executemany: ORM unit-of-work inserts cost ~1 ms a row here.
+            await session.execute(
+                insert(BusLogRow),
+                [
+                    {
+                        "topic": topic,
+                        "key": r.key,
+                        "value": r.value,
+                        "headers": _headers_json(r.headers),
+                        "created_at": utcnow(),
+                    }
+                    for r in records
+                ],
             )
         self._wakeup(topic).set()
 

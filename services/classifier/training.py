@@ -13,6 +13,7 @@ everything.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -160,6 +161,10 @@ def train(
             "labels": metrics,
         },
         "train_seconds": round(time.perf_counter() - started, 1),
+        # The weights are reproducible only with these: pyproject.toml pins them.
+        "libraries": {
+            name: importlib.metadata.version(name) for name in ("scikit-learn", "numpy", "scipy")
+        },
     }
     model.save(out_dir)
     return model

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.events import MAX_TEXT_CHARS
+from services.events import MAX_TEXT_CHARS, EvidenceRef
 
 
 class PostIn(BaseModel):
@@ -66,12 +67,23 @@ class PostIn(BaseModel):
 
 
 class PostAccepted(BaseModel):
-    """The post is durably stored and queued for classification."""
+    """The post is durably stored and queued for classification, or was already known."""
 
     id: str = Field(
-        description="Doxwatch post id.", examples=["5b0c6f1e-0c1f-4a43-8d7f-3f0c0b3a9e11"]
+        description="Doxwatch post id (the existing post's id for a duplicate).",
+        examples=["5b0c6f1e-0c1f-4a43-8d7f-3f0c0b3a9e11"],
     )
-    status: str = Field(default="accepted", examples=["accepted"])
+    status: Literal["accepted", "duplicate"] = Field(
+        default="accepted",
+        description="'accepted': a new post, queued for classification; 'duplicate': the "
+        "same post was already accepted (same platform id, URL or text), a sighting was "
+        "added and nothing is classified again.",
+        examples=["accepted"],
+    )
+    matched_on: Literal["ext", "url", "text"] | None = Field(
+        default=None,
+        description="For a duplicate: what it matched on (platform id, URL, text).",
+    )
 
 
 class BatchIn(BaseModel):
@@ -83,7 +95,138 @@ class BatchIn(BaseModel):
 
 
 class BatchAccepted(BaseModel):
-    """Every post of the batch is stored; ids in the order given."""
+    """Every post of the batch is stored or recognised; ids in the order given."""
 
-    ids: list[str]
-    accepted: int
+    ids: list[str] = Field(description="Post id per position (the existing id for duplicates).")
+    accepted: int = Field(description="How many posts were new.")
+    duplicates: int = Field(default=0, description="How many were already known.")
+    statuses: list[Literal["accepted", "duplicate"]] = Field(
+        default_factory=list, description="'accepted' or 'duplicate' per position."
+    )
+
+
+class SightingOut(BaseModel):
+    """One arrival of a post."""
+
+    seen_at: datetime
+    channel: str = Field(description="api, batch, report, webhook:<partner> or connector:<name>.")
+    seen_by: str | None = Field(description="Token name or connector that brought it in.")
+    matched_on: str = Field(description="'new' for the first arrival, else ext, url or text.")
+    platform: str
+    url: str | None
+    external_id: str | None
+    reported_by: str | None
+
+
+class Sightings(BaseModel):
+    """Every arrival of a post, oldest first."""
+
+    post_id: str
+    sightings: list[SightingOut]
+
+
+class AttachmentIn(BaseModel):
+    """A screenshot of the reported post (base64; PNG, JPEG, GIF or WebP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str | None = Field(default=None, max_length=256, examples=["screenshot.png"])
+    data_base64: str = Field(
+        min_length=1, description="The image bytes, base64-encoded (standard alphabet)."
+    )
+
+
+class ReportIn(BaseModel):
+    """A post reported by a person: its text and/or URL, and optional screenshots.
+
+    At least one of ``text``, ``url`` and ``attachments`` is needed. With a URL and no
+    text the page is fetched and its text taken from its metadata; screenshots are read
+    by OCR and their text added.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description="The post's text, if the reporter has it.",
+        examples=["we weten waar je woont, Lindelaan 14"],
+    )
+    url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Where the post was seen (http or https).",
+        examples=["https://x.example/someone/status/1234"],
+    )
+    platform: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        description="Platform slug; default: the URL's host, or 'report'.",
+    )
+    author: str | None = Field(default=None, max_length=256)
+    external_id: str | None = Field(default=None, max_length=256)
+    posted_at: datetime | None = None
+    lang: str | None = Field(default=None, pattern=r"^(nl|en)$")
+    reported_by: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Who reports it; default: the API token's name.",
+        examples=["agent 4471, team Oost"],
+    )
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=5, description="Up to 5 screenshots."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("posted_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must include a time zone (e.g. 2026-11-30T10:00:00Z)")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ReportIn:
+        if not (self.text or self.url or self.attachments):
+            raise ValueError("give at least one of text, url or attachments")
+        return self
+
+
+class ReportAccepted(BaseModel):
+    """What became of a report."""
+
+    id: str = Field(description="Post id (the existing post's id for a duplicate).")
+    status: Literal["accepted", "duplicate", "waiting_for_ocr"] = Field(
+        description="'waiting_for_ocr': stored, and published as a post once OCR can read "
+        "the screenshots (poll GET /api/v1/reports/{id})."
+    )
+    matched_on: Literal["ext", "url", "text"] | None = None
+    text_sources: list[Literal["reporter", "page", "oembed", "ocr"]] = Field(
+        default_factory=list, description="Where the post's text came from."
+    )
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list, description="What could not be used (e.g. a page fetch that failed)."
+    )
+
+
+class ReportStatus(BaseModel):
+    """Where a report parked for OCR is."""
+
+    id: str
+    status: Literal["waiting_for_ocr", "processed", "failed"]
+    post_id: str | None = Field(description="The post it became (once processed).")
+    attempts: int
+    last_error: str | None

@@ -7,9 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import services.alerts.delivery.models
 import services.alerts.models
 import services.alerts.notices.models
+import services.alerts.ui.models
 import services.bus.local
+import services.collector.models
 import services.security  # noqa: F401 - registers the tables on Base.metadata
 from services.db import Base, make_engine
 

@@ -14,6 +14,10 @@ A, N, O, I = "admin", "analyst", "officer", "integration"  # noqa: E741
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/posts"): {A, N, I},
     ("POST", "/api/v1/posts/batch"): {A, N, I},
+    ("POST", "/api/v1/reports"): {A, N, I, O},
+    ("GET", "/api/v1/reports/{report_id}"): {A, N, I, O},
+    ("GET", "/api/v1/posts/{post_id}/sightings"): {A, N},
+    ("GET", "/api/v1/evidence/{sha256}"): {A, N},
     ("GET", "/api/v1/incidents"): {A, N, I, O},
     ("GET", "/api/v1/incidents/{incident_id}"): {A, N, I, O},
     ("PATCH", "/api/v1/incidents/{incident_id}"): {A, N},
@@ -44,10 +48,17 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/officers/{officer_id}/personal-data/{item_id}"): {A},
     ("POST", "/api/v1/officers/{officer_id}/tokens"): {A},
     ("GET", "/api/v1/audit"): {A},
+    ("POST", "/api/v1/subscriptions"): {A},
+    ("GET", "/api/v1/subscriptions"): {A},
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): {A},
+    ("GET", "/api/v1/deliveries"): {A},
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry"): {A},
     ("POST", "/api/v1/tokens"): {A},
     ("GET", "/api/v1/tokens"): {A},
     ("DELETE", "/api/v1/tokens/{token_id}"): {A},
 }
+# Authenticated by the partner's HMAC signature, not by a token (tests/collector).
+SIGNED = {"/api/v1/webhooks/{partner}"}
 OPEN = {
     "/healthz",
     "/readyz",
@@ -65,7 +76,7 @@ def _api_routes() -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, operations in paths.items()
-        if path not in OPEN
+        if path not in OPEN and path not in SIGNED
         for method in operations
     }
 

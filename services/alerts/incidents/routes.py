@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from services.alerts import audit
+from services.alerts import audit, notify
 from services.alerts.errors import (
     IncidentNotFound,
     InvalidCursor,
@@ -283,9 +283,10 @@ async def patch_incident(
     for required in ("title", "tags", "severity"):
         if required in fields and fields[required] is None:
             fields.pop(required)
-    await workflow.update(
+    change = await workflow.update(
         session, incident, who, fields=fields, due_hours=dict(runtime.settings.due_hours)
     )
+    await notify.after_change(session, incident, change)
     await session.flush()
     return detail(await _for_change(session, incident_id))
 
@@ -306,7 +307,7 @@ async def change_status(
         duplicate_of = await repository.get_incident_row(session, body.duplicate_of)
         if duplicate_of is None:
             raise InvalidTransition(f"duplicate_of: no incident with id {body.duplicate_of!r}")
-    await workflow.change_status(
+    change = await workflow.change_status(
         session,
         incident,
         who,
@@ -315,6 +316,7 @@ async def change_status(
         duplicate_of=duplicate_of,
         reason=body.reason,
     )
+    await notify.after_change(session, incident, change)
     await session.flush()
     return detail(await _for_change(session, incident_id))
 

@@ -18,8 +18,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import Counter
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts import grouping, handling
@@ -259,16 +261,28 @@ class _Batch:
             self.hashes.append((record.simhash, slot))
 
 
+@dataclass
+class _Rows:
+    """What a batch writes. Timeline events and tasks are inserted in bulk with Core
+    (one statement each), because the ORM fetches every autoincrement key row by row."""
+
+    orm: list[object] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    relinks: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def event(self, incident_id: str, kind: str, actor: str = "system", **detail: Any) -> None:
+        self.events.append(
+            {"incident_id": incident_id, "kind": kind, "actor": actor, "detail": detail}
+        )
+
+
 def _labels(row: Incident | PostRecord) -> Labels:
     return Labels(threat=row.threat, doxing_call=row.doxing_call, personal_data=row.personal_data)
 
 
-def _event(incident_id: str, kind: str, actor: str = "system", **detail: object) -> IncidentEvent:
-    return IncidentEvent(incident_id=incident_id, kind=kind, actor=actor, detail=detail)
-
-
 def sync_tasks(
-    session: AsyncSession,
+    rows: _Rows,
     incident: Incident,
     have: set[str],
     *,
@@ -289,23 +303,23 @@ def sync_tasks(
             continue
         have.add(template.kind)
         added.append(template.kind)
-        session.add(
-            Task(
-                incident_id=incident.id,
-                kind=template.kind,
-                route=template.route.value,
-                title=template.title_nl,
-                due_at=incident.due_at,
-                detail={"title_en": template.title_en},
-            )
+        rows.tasks.append(
+            {
+                "incident_id": incident.id,
+                "kind": template.kind,
+                "route": template.route.value,
+                "title": template.title_nl,
+                "due_at": incident.due_at,
+                "detail": {"title_en": template.title_en},
+            }
         )
     if added:
-        session.add(_event(incident.id, "tasks_added", actor, kinds=added))
+        rows.event(incident.id, "tasks_added", actor, kinds=added)
     return added
 
 
 def _link_officers(
-    session: AsyncSession,
+    rows: _Rows,
     slot: _Open,
     record: PostRecord,
     matches: Sequence[Match],
@@ -320,29 +334,34 @@ def _link_officers(
         known = slot.officers.get(officer_id)
         if known is None:
             slot.officers[officer_id] = set(types)
-            session.add(
-                IncidentOfficer(
-                    incident_id=incident.id, officer_id=officer_id, matched_types=sorted(types)
-                )
+            link = IncidentOfficer(
+                incident_id=incident.id, officer_id=officer_id, matched_types=sorted(types)
             )
-            session.add(
-                _event(
-                    incident.id,
-                    "officer_identified",
-                    officer_id=officer_id,
-                    types=sorted(types),
-                    post_id=record.id,
-                )
+            rows.orm.append(link)
+            rows.event(
+                incident.id,
+                "officer_identified",
+                officer_id=officer_id,
+                types=sorted(types),
+                post_id=record.id,
             )
         elif types <= known:
             continue  # nothing new for this officer: no second alert for a repost
         else:
             known |= types
+            rows.relinks[(incident.id, officer_id)] = sorted(known)
+            rows.event(
+                incident.id,
+                "officer_data_matched",
+                officer_id=officer_id,
+                types=sorted(types),
+                post_id=record.id,
+            )
         result.alerts.append(OfficerAlert(incident, officer_id, record, tuple(ms)))
 
 
 def _open(
-    session: AsyncSession,
+    rows: _Rows,
     record: PostRecord,
     labels: Labels,
     scores: Scores,
@@ -369,14 +388,14 @@ def _open(
         due_at=rules.due(severity, now),
     )
     record.incident_id = incident.id
-    session.add(incident)
-    session.add(_event(incident.id, "opened", post_id=record.id, severity=severity.value))
+    rows.orm.append(incident)
+    rows.event(incident.id, "opened", post_id=record.id, severity=severity.value)
     INCIDENTS_OPENED.labels(severity.value).inc()
     return _Open(incident, {}, set())
 
 
 def _join(
-    session: AsyncSession,
+    rows: _Rows,
     slot: _Open,
     record: PostRecord,
     labels: Labels,
@@ -397,10 +416,8 @@ def _join(
     )
     rated = severity_of(_labels(incident), scores, matched)
     if SEVERITY_RANK[rated] > SEVERITY_RANK[incident.severity]:
-        session.add(
-            _event(
-                incident.id, "severity_raised", **{"from": incident.severity.value}, to=rated.value
-            )
+        rows.event(
+            incident.id, "severity_raised", **{"from": incident.severity.value}, to=rated.value
         )
         incident.severity = rated
         sooner = rules.due(rated, now)
@@ -410,12 +427,17 @@ def _join(
     incident.updated_at = now
     incident.last_post_at = now
     record.incident_id = incident.id
-    session.add(_event(incident.id, "post_added", post_id=record.id, grouped_by=reason))
+    rows.event(incident.id, "post_added", post_id=record.id, grouped_by=reason)
 
 
 async def ingest(session: AsyncSession, verdicts: Sequence[Verdict], rules: Rules) -> IngestResult:
-    """Store verdicts; open or join incidents for flagged posts. A repeat changes nothing."""
+    """Store verdicts; open or join incidents for flagged posts. A repeat changes nothing.
+
+    Every lookup runs before anything is written (no autoflush in between), and the
+    writes go out at the end: one INSERT per table, plus the UPDATEs of joined incidents.
+    """
     result = IngestResult()
+    rows = _Rows()
     seen = await repository.existing_post_ids(session, [v.post_id for v in verdicts])
     now = utcnow()
     fresh: list[tuple[Verdict, PostRecord]] = []
@@ -424,9 +446,7 @@ async def ingest(session: AsyncSession, verdicts: Sequence[Verdict], rules: Rule
             result.duplicates += 1
             continue
         seen.add(verdict.post_id)
-        record = _record(verdict)
-        fresh.append((verdict, record))
-        session.add(record)
+        fresh.append((verdict, _record(verdict)))
         result.stored += 1
 
     matches: dict[str, list[Match]] = {}
@@ -466,44 +486,64 @@ async def ingest(session: AsyncSession, verdicts: Sequence[Verdict], rules: Rule
             for m in ms:
                 REGISTRY_MATCHES.labels(m.type).inc()
         flagged.append((record, ms))
-    if not flagged:
-        await session.flush()
-        return result
 
-    batch = _Batch(session, rules, result)
-    await batch.load(flagged, now - rules.window)
-    for record, ms in flagged:
-        labels = Labels(
-            threat=record.threat,
-            doxing_call=record.doxing_call,
-            # A registered officer's data in the post is a leak, whatever the model said.
-            personal_data=record.personal_data or bool(ms),
-        )
-        scores = Scores(
-            threat=record.score_threat,
-            doxing_call=record.score_doxing_call,
-            personal_data=record.score_personal_data,
-        )
-        found = batch.candidate(record, ms)
-        if found is None:
-            slot = _open(session, record, labels, scores, ms, rules, now)
-            batch.known[slot.incident.id] = slot
-            result.incidents_opened += 1
-            result.opened.append(slot.incident)
-        else:
-            slot, reason = found
-            _join(session, slot, record, labels, scores, ms, rules, reason, now)
-            result.incidents_joined += 1
-            if all(slot.incident is not i for i in result.opened):
-                result.changed[slot.incident.id] = slot.incident
-        _link_officers(session, slot, record, ms, result)
-        sync_tasks(
-            session,
-            slot.incident,
-            slot.task_kinds,
-            officer_identified=bool(slot.officers),
-            poster_known=bool(record.author),
-        )
-        batch.remember(slot, record)
+    if flagged:
+        batch = _Batch(session, rules, result)
+        await batch.load(flagged, now - rules.window)
+        for record, ms in flagged:
+            _place(rows, batch, record, ms, now)
+
+    session.add_all([r for _, r in fresh])
+    session.add_all(rows.orm)
     await session.flush()
+    if rows.events:
+        await session.execute(insert(IncidentEvent), rows.events)
+    if rows.tasks:
+        await session.execute(insert(Task), rows.tasks)
+    for (incident_id, officer_id), types in rows.relinks.items():
+        await session.execute(
+            update(IncidentOfficer)
+            .where(
+                IncidentOfficer.incident_id == incident_id,
+                IncidentOfficer.officer_id == officer_id,
+            )
+            .values(matched_types=types)
+        )
     return result
+
+
+def _place(rows: _Rows, batch: _Batch, record: PostRecord, ms: list[Match], now: datetime) -> None:
+    """Open or join the incident for one flagged post."""
+    rules, result = batch.rules, batch.result
+    labels = Labels(
+        threat=record.threat,
+        doxing_call=record.doxing_call,
+        # A registered officer's data in the post is a leak, whatever the model said.
+        personal_data=record.personal_data or bool(ms),
+    )
+    scores = Scores(
+        threat=record.score_threat,
+        doxing_call=record.score_doxing_call,
+        personal_data=record.score_personal_data,
+    )
+    found = batch.candidate(record, ms)
+    if found is None:
+        slot = _open(rows, record, labels, scores, ms, rules, now)
+        batch.known[slot.incident.id] = slot
+        result.incidents_opened += 1
+        result.opened.append(slot.incident)
+    else:
+        slot, reason = found
+        _join(rows, slot, record, labels, scores, ms, rules, reason, now)
+        result.incidents_joined += 1
+        if all(slot.incident is not i for i in result.opened):
+            result.changed[slot.incident.id] = slot.incident
+    _link_officers(rows, slot, record, ms, result)
+    sync_tasks(
+        rows,
+        slot.incident,
+        slot.task_kinds,
+        officer_identified=bool(slot.officers),
+        poster_known=bool(record.author),
+    )
+    batch.remember(slot, record)

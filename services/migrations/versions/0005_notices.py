@@ -6,7 +6,7 @@ each platform's public home page is recorded: the DSA notice channel (Art. 11, 1
 address and ``contact_verified`` false until an admin fills them in.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-30 12:44:08
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import services.db
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

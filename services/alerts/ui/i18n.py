@@ -1,0 +1,178 @@
+"""The console's words, in Dutch (default) and English."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # key: (nl, en)
+    "app": ("Doxwatch-console", "Doxwatch console"),
+    "skip": ("Naar de inhoud", "Skip to content"),
+    "nav": ("Hoofdmenu", "Main menu"),
+    "queue": ("Beoordelen", "Review queue"),
+    "incidents": ("Incidenten", "Incidents"),
+    "dashboard": ("Overzicht", "Dashboard"),
+    "registry": ("Register", "Registry"),
+    "audit": ("Auditlog", "Audit log"),
+    "mine": ("Mijn meldingen", "My alerts"),
+    "signin": ("Inloggen", "Sign in"),
+    "signout": ("Uitloggen", "Sign out"),
+    "signed_in_as": ("Ingelogd als", "Signed in as"),
+    "token": ("API-token", "API token"),
+    "token_help": (
+        "Plak het token dat u van de beheerder kreeg. Het wordt niet in de browser bewaard.",
+        "Paste the token your administrator gave you. The browser does not keep it.",
+    ),
+    "bad_token": ("Dit token is onbekend of ingetrokken.", "This token is unknown or revoked."),
+    "integration_refused": (
+        "Integratietokens kunnen niet inloggen op de console.",
+        "Integration tokens cannot sign in to the console.",
+    ),
+    "forbidden": ("Geen toegang", "Not allowed"),
+    "forbidden_text": (
+        "Uw rol mag deze pagina niet zien.",
+        "Your role may not see this page.",
+    ),
+    "not_found": ("Niet gevonden", "Not found"),
+    "not_found_text": ("Deze pagina bestaat niet.", "This page does not exist."),
+    "csrf": (
+        "Het formulier is verlopen of niet van deze console. Laad de pagina opnieuw.",
+        "The form expired or did not come from this console. Reload the page.",
+    ),
+    "language": ("Taal", "Language"),
+    "filters": ("Filters", "Filters"),
+    "label": ("Label", "Label"),
+    "platform": ("Platform", "Platform"),
+    "status": ("Status", "Status"),
+    "severity": ("Ernst", "Severity"),
+    "since": ("Vanaf", "From"),
+    "until": ("Tot", "Until"),
+    "any": ("alle", "any"),
+    "apply": ("Toepassen", "Apply"),
+    "pending": ("te beoordelen", "pending"),
+    "confirmed": ("bevestigd", "confirmed"),
+    "dismissed": ("afgewezen", "dismissed"),
+    "threat": ("dreiging", "threat"),
+    "doxing_call": ("oproep tot doxing", "doxing call"),
+    "personal_data": ("persoonsgegevens", "personal data"),
+    "scores": ("Scores", "Scores"),
+    "explanation": ("Uitleg", "Explanation"),
+    "registry_match": ("Registermatch", "Registry match"),
+    "no_match": ("geen registermatch", "no registry match"),
+    "link": ("Link", "Link"),
+    "open_link": ("Link tonen", "Show link"),
+    "open_link_help": (
+        "Opent het bericht op het platform, in een nieuw tabblad.",
+        "Opens the post on the platform, in a new tab.",
+    ),
+    "confirm": ("Bevestigen", "Confirm"),
+    "dismiss": ("Afwijzen", "Dismiss"),
+    "correct": ("Labels corrigeren", "Correct labels"),
+    "reason": ("Reden", "Reason"),
+    "save_correction": ("Correctie opslaan", "Save correction"),
+    "open_incident": ("Incident openen", "Open incident"),
+    "reviewed": ("Beoordeeld", "Reviewed"),
+    "queue_empty": ("Niets te beoordelen.", "Nothing to review."),
+    "shortcuts": ("Sneltoetsen", "Keyboard shortcuts"),
+    "sc_move": ("volgend / vorig bericht", "next / previous post"),
+    "sc_confirm": ("bevestigen", "confirm"),
+    "sc_dismiss": ("afwijzen (vraagt een reden)", "dismiss (asks a reason)"),
+    "sc_correct": ("labels corrigeren", "correct labels"),
+    "sc_open": ("incident openen", "open the incident"),
+    "total": ("totaal", "total"),
+    "post": ("Bericht", "Post"),
+    "posts": ("Berichten", "Posts"),
+    "received": ("Ontvangen", "Received"),
+    "author": ("Auteur", "Author"),
+    "timeline": ("Tijdlijn", "Timeline"),
+    "tasks": ("Taken (afhandelroute)", "Tasks (handling path)"),
+    "officer": ("Betrokken collega", "Officer concerned"),
+    "no_officer": ("Geen geregistreerde collega gekoppeld.", "No registered officer linked."),
+    "notices": ("Verwijderverzoeken", "Takedown notices"),
+    "notices_pending": (
+        "Verwijderverzoeken opstellen, bekijken en exporteren komt hier zodra de "
+        "notices-API er is.",
+        "Drafting, previewing and exporting takedown notices will appear here once the "
+        "notices API exists.",
+    ),
+    "audit_trail": ("Audittrail", "Audit trail"),
+    "change_status": ("Status wijzigen", "Change status"),
+    "edit_incident": ("Toewijzen en labelen", "Assign and tag"),
+    "assignee": ("Behandelaar", "Assignee"),
+    "tags": ("Labels (komma's ertussen)", "Tags (comma-separated)"),
+    "to": ("Naar", "To"),
+    "resolution": ("Afloop (bij sluiten)", "Resolution (when closing)"),
+    "none": ("geen", "none"),
+    "save": ("Opslaan", "Save"),
+    "done": ("gedaan", "done"),
+    "open": ("open", "open"),
+    "skipped": ("overgeslagen", "skipped"),
+    "mark_done": ("Afvinken", "Mark done"),
+    "reopen": ("Heropenen", "Reopen"),
+    "comment": ("Opmerking", "Comment"),
+    "add_comment": ("Opmerking plaatsen", "Add comment"),
+    "qualification": ("Juridische kwalificatie (suggestie)", "Legal qualification (suggestion)"),
+    "opened": ("Geopend", "Opened"),
+    "due": ("Deadline", "Due"),
+    "support": ("Steun en contact", "Support and contact"),
+    "being_done": ("Wat er gebeurt", "What is being done"),
+    "my_intro": (
+        "Dit zijn de meldingen die u betreffen. Gegevens zijn gemaskeerd.",
+        "These are the alerts that concern you. Personal data is masked.",
+    ),
+    "no_incidents": ("Geen incidenten.", "No incidents."),
+    "flags_per_day": (
+        "Meldingen per dag per label (14 dagen)",
+        "Flags per day per label (14 days)",
+    ),
+    "by_status": ("Incidenten per status", "Incidents by status"),
+    "by_severity": ("Incidenten per ernst", "Incidents by severity"),
+    "review_time": (
+        "Tijd van binnenkomst tot eerste beoordeling (14 dagen)",
+        "Time from ingest to first review (14 days)",
+    ),
+    "median": ("mediaan", "median"),
+    "mean": ("gemiddelde", "mean"),
+    "hours": ("uur", "hours"),
+    "top_platforms": ("Meeste meldingen per platform (14 dagen)", "Top platforms (14 days)"),
+    "no_data": ("Nog geen gegevens.", "No data yet."),
+    "officers": ("Geregistreerde collega's", "Registered officers"),
+    "register_officer": ("Collega registreren", "Register officer"),
+    "display_name": ("Naam", "Name"),
+    "email": ("E-mail", "E-mail"),
+    "add_value": ("Gegeven toevoegen", "Add value"),
+    "type": ("Soort", "Type"),
+    "value": ("Waarde", "Value"),
+    "subject": ("Van wie", "Whose"),
+    "write_only": (
+        "Waarden zijn alleen-schrijven: na opslaan ziet niemand meer dan de gemaskeerde vorm.",
+        "Values are write-only: after saving, only the masked form is shown.",
+    ),
+    "registry_off": (
+        "Het register staat uit: DOXWATCH_REGISTRY_KEY is niet gezet.",
+        "The registry is off: DOXWATCH_REGISTRY_KEY is not set.",
+    ),
+    "token_once": (
+        "Token van deze collega (wordt één keer getoond):",
+        "This officer's token (shown once):",
+    ),
+    "invalid_value": ("Ongeldige waarde", "Invalid value"),
+    "at": ("Tijd", "Time"),
+    "actor": ("Wie", "Who"),
+    "action": ("Actie", "Action"),
+    "target": ("Object", "Target"),
+    "incident": ("Incident", "Incident"),
+    "title": ("Titel", "Title"),
+    "invalid": ("Ongeldige invoer", "Invalid input"),
+}
+
+
+def translate(lang: Lang, key: str) -> str:
+    """The UI string ``key`` in ``lang`` (the key itself when unknown, so gaps show)."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "nl" else pair[1]
