@@ -415,7 +415,9 @@ async def _transition(
 
 def _smtp_send(settings: Settings, message: EmailMessage) -> None:
     assert settings.smtp_host is not None
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+    with smtplib.SMTP(
+        settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+    ) as smtp:
         if settings.smtp_starttls:
             smtp.starttls(context=ssl.create_default_context())
         if settings.smtp_username:
