@@ -205,6 +205,31 @@ class Settings(BaseSettings):
         default=60.0,
         description="How often reports waiting for OCR are retried, seconds.",
     )
+    notifier_name: str = Field(
+        default="Politie Nederland, monitoringsteam Doxwatch",
+        min_length=1,
+        description="Name of the notifier signing notices (DSA Art. 16(2)(c)).",
+    )
+    notifier_email: str = Field(
+        default="meldingen@politie.example",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="E-mail address of the notifier in notices; answers go there.",
+    )
+    issuing_authority: str = Field(
+        default="Officier van justitie, Arrondissementsparket Midden-Nederland",
+        min_length=1,
+        description="Authority named as issuer of draft art. 125p Sv orders (DSA Art. 9).",
+    )
+    notice_deadline_hours: dict[str, float] = Field(
+        default={"dsa_notice": 48.0, "removal_request": 48.0, "order_125p": 24.0, "sommatie": 72.0},
+        description="Hours an addressee has to answer, per notice kind (JSON object); an "
+        "aangifte has no deadline.",
+    )
+    notice_check_interval_s: Annotated[float, Field(gt=0, le=86400)] = Field(
+        default=300.0,
+        description="Seconds between checks for notices past their deadline (they become "
+        "no_answer and raise a follow-up task).",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(
         default=None, description="JSON logs; unset = JSON when stderr is not a terminal."
@@ -232,6 +257,17 @@ class Settings(BaseSettings):
         if set(value) != expected or any(v <= 0 for v in value.values()):
             raise ValueError(
                 "must give a positive number of hours for each of critical, high, medium, low"
+            )
+        return value
+
+    @field_validator("notice_deadline_hours")
+    @classmethod
+    def _every_notice_kind(cls, value: dict[str, float]) -> dict[str, float]:
+        expected = {"dsa_notice", "removal_request", "order_125p", "sommatie"}
+        if set(value) != expected or any(v <= 0 for v in value.values()):
+            raise ValueError(
+                "must give a positive number of hours for each of "
+                "dsa_notice, removal_request, order_125p, sommatie"
             )
         return value
 

@@ -13,6 +13,8 @@ from services.alerts.auth.routes import router as tokens_router
 from services.alerts.delivery import worker as delivery_worker
 from services.alerts.delivery.routes import deliveries_router, subscriptions_router
 from services.alerts.incidents.routes import router as incidents_router
+from services.alerts.notices import worker as notices_worker
+from services.alerts.notices.routes import router as notices_router
 from services.alerts.registry.routes import router as officers_router
 from services.alerts.review.routes import router as review_router
 from services.alerts.ui.routes import router as console_router
@@ -21,6 +23,7 @@ from services.web import Worker, create_app
 
 ROUTERS: tuple[APIRouter, ...] = (
     incidents_router,
+    notices_router,
     review_router,
     officers_router,
     audit_router,
@@ -29,7 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     deliveries_router,
     console_router,
 )
-WORKERS: tuple[Worker, ...] = (worker.run, delivery_worker.run)
+WORKERS: tuple[Worker, ...] = (worker.run, delivery_worker.run, notices_worker.check_deadlines)
 
 
 def create_alerts_app(

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 import services.alerts.delivery.models
 import services.alerts.models
+import services.alerts.notices.models
 import services.alerts.ui.models
 import services.bus.local
 import services.collector.models
