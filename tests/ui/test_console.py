@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -95,6 +96,28 @@ async def test_analyst_reviews_with_keyboard_opens_incident_and_signs_out(
     await expect(page.locator(".trail")).to_contain_text("incident.status")
     await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(DOCS_IMG / "incident.png"), full_page=False)
+
+    # Draft a DSA notice, edit it (a new revision), export it, mark it sent.
+    await page.select_option("#notice-kind", "dsa_notice")
+    await page.select_option("#notice-lang", "nl")
+    await page.click(".notice-form button[type=submit]")
+    await page.wait_for_url(console.url + "/notices/*")
+    preview = page.locator("#notice-preview")
+    await expect(preview).to_contain_text("art. 6:196c BW")
+    await expect(preview).not_to_contain_text("Wilgenhof 7")  # the leaked address, never
+    text = await page.locator("#notice-text").input_value()
+    await page.fill("#notice-text", text + "\n\nMet vriendelijke groet, team Oost (fictief)")
+    await page.click(".notice-editor button[type=submit]")
+    await expect(preview).to_contain_text("team Oost (fictief)")
+    async with page.expect_download() as download_info:
+        await page.click("#export-pdf")
+    download = await download_info.value
+    pdf = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    assert pdf.startswith(b"%PDF") and download.suggested_filename.endswith(".pdf")
+    await page.select_option("#notice-to", "sent")
+    await page.click(".notice-status button[type=submit]")
+    await expect(page.locator("#notice-status")).to_contain_text("sent")
+    await expect(page.locator("#notice-text")).to_have_count(0)  # sent: no longer editable
 
     # Dashboard: pictures (SVG bars) with hover titles and the numbers beside them.
     await page.goto(console.url + "/dashboard")

@@ -36,6 +36,8 @@ from services.alerts.models import (
     Severity,
     TaskStatus,
 )
+from services.alerts.notices import service as notice_service
+from services.alerts.notices.models import NoticeKind, NoticeLanguage, NoticeStatus
 from services.alerts.registry import service as registry
 from services.alerts.registry.routes import officer_out
 from services.alerts.registry.schemas import OfficerIn, PersonalDataIn
@@ -48,7 +50,7 @@ from services.db import utcnow
 from services.events import Decision, Labels, SpanLabel
 from services.runtime import Runtime
 from services.security import Principal, Role, authenticate
-from services.web import DbSession, get_runtime
+from services.web import DbSession, ProblemError, get_runtime
 
 log = structlog.get_logger("doxwatch.console")
 
@@ -540,6 +542,7 @@ async def incident_page(
             )
         )
     transitions = sorted(s.value for s in workflow.TRANSITIONS[incident.status])
+    notices = [] if officer else await notice_service.list_for_incident(session, incident.id)
     return _page(
         page,
         "incident.html",
@@ -550,6 +553,8 @@ async def incident_page(
         transitions=transitions,
         resolutions=[r.value for r in Resolution],
         severities=[s.value for s in Severity],
+        notices=notices,
+        notice_kinds=[k.value for k in NoticeKind],
         support=runtime.settings.support_contact,
         message=request.query_params.get("msg"),
     )
@@ -679,7 +684,7 @@ SEVERITY_ORDER = [
 @router.get("/dashboard")
 async def dashboard(request: Request, session: DbSession) -> Response:
     """Charts: flags per day and label, incidents by status and severity, review time,
-    top platforms. (Notices by outcome joins when the notices tables exist.)"""
+    top platforms, notices by outcome."""
     page = await _guard(request, session, STAFF)
     if isinstance(page, Response):
         return page
@@ -719,9 +724,15 @@ async def dashboard(request: Request, session: DbSession) -> Response:
             t("top_platforms"),
             [(p, float(n), "pf") for p, n in figures.platforms],
         ),
+        render.hbar_chart(
+            "notices",
+            t("notices_by_outcome"),
+            [
+                (s.value, float(figures.notices_by_status.get(s.value, 0)), "nt")
+                for s in NoticeStatus
+            ],
+        ),
     ]
-    # Notices by outcome: append render.hbar_chart("notices", ...) here once the
-    # notices tables exist (branch `notices`).
     return _page(page, "dashboard.html", charts=charts)
 
 
@@ -862,3 +873,150 @@ async def audit_page(request: Request, session: DbSession) -> Response:
         return page
     rows = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)))
     return _page(page, "audit.html", entries=rows, dumps=json.dumps)
+
+
+# Notices -------------------------------------------------------------------------------
+
+
+@router.post("/incidents/{incident_id}/notices")
+async def notice_create(
+    incident_id: str, request: Request, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Draft a notice from the incident (as POST /api/v1/incidents/{id}/notices)."""
+    got = await _for_change(request, session, incident_id)
+    if isinstance(got, Response):
+        return got
+    page, form, incident = got
+    assert page.signed is not None
+    kind, language = _one(form, "kind") or "", _one(form, "language") or ""
+    target = f"/incidents/{incident.id}"
+    if kind not in {k.value for k in NoticeKind} or language not in {"nl", "en"}:
+        return _redirect(request, target)
+    try:
+        notice = await notice_service.create(
+            session,
+            runtime.settings,
+            incident_id=incident.id,
+            kind=NoticeKind(kind),
+            language=NoticeLanguage(language),
+            actor=page.signed.principal.name,
+        )
+    except ProblemError as exc:
+        return _redirect(request, target + "?" + urlencode({"msg": exc.detail}))
+    audit.record(
+        session, page.signed.principal, "notice.create", "notice", notice.id,
+        incident_id=incident.id, kind=kind, language=language, via="console",
+    )  # fmt: skip
+    return _redirect(request, f"/notices/{notice.id}")
+
+
+async def _notice_page(request: Request, session: DbSession) -> Page | Response:
+    return await _guard(request, session, STAFF)
+
+
+@router.get("/notices/{notice_id}")
+async def notice_page(notice_id: str, request: Request, session: DbSession) -> Response:
+    """A notice: preview, editor (drafts), export buttons and status tracking."""
+    page = await _notice_page(request, session)
+    if isinstance(page, Response):
+        return page
+    assert page.signed is not None
+    try:
+        notice = await notice_service.get(session, notice_id)
+    except ProblemError:
+        return _error(page, 404, page.t("not_found"), page.t("not_found_text"))
+    audit.record(session, page.signed.principal, "notice.view", "notice", notice.id, via="console")
+    allowed = notice_service.TRANSITIONS[notice.status] & notice_service.MANUAL_STATUSES
+    return _page(
+        page,
+        "notice.html",
+        notice=notice,
+        warnings=notice_service.warnings(notice),
+        next_statuses=sorted(s.value for s in allowed),
+        message=request.query_params.get("msg"),
+    )
+
+
+@router.post("/notices/{notice_id}/edit")
+async def notice_edit(notice_id: str, request: Request, session: DbSession) -> Response:
+    """Save a new revision of a draft (the analyst's edit)."""
+    got = await _guard_post(request, session, STAFF)
+    if isinstance(got, Response):
+        return got
+    page, form = got
+    assert page.signed is not None
+    target = f"/notices/{notice_id}"
+    body = (_one(form, "body") or "").replace("\r\n", "\n")
+    try:
+        await notice_service.edit(
+            session,
+            notice_id,
+            actor=page.signed.principal.name,
+            body=body or None,
+            recipient=(_one(form, "recipient") or "").strip() or None,
+            judge_authorisation=(_one(form, "judge_authorisation") or "").strip() or None,
+        )
+    except ProblemError as exc:
+        return _redirect(request, target + "?" + urlencode({"msg": exc.detail}))
+    audit.record(session, page.signed.principal, "notice.edit", "notice", notice_id, via="console")
+    return _redirect(request, target)
+
+
+@router.post("/notices/{notice_id}/status")
+async def notice_status(notice_id: str, request: Request, session: DbSession) -> Response:
+    """Record that a notice was sent, acknowledged, or what came of it."""
+    got = await _guard_post(request, session, STAFF)
+    if isinstance(got, Response):
+        return got
+    page, form = got
+    assert page.signed is not None
+    target = f"/notices/{notice_id}"
+    to = _one(form, "status") or ""
+    if to not in {s.value for s in notice_service.MANUAL_STATUSES}:
+        return _redirect(request, target)
+    try:
+        await notice_service.change_status(
+            session,
+            notice_id,
+            to=NoticeStatus(to),
+            actor=page.signed.principal.name,
+            answer=(_one(form, "answer") or "").strip()[:5000] or None,
+            statement_of_reasons_ref=(_one(form, "statement_of_reasons_ref") or "").strip()[:300]
+            or None,
+        )
+    except ProblemError as exc:
+        return _redirect(request, target + "?" + urlencode({"msg": exc.detail}))
+    audit.record(
+        session, page.signed.principal, "notice.status", "notice", notice_id, to=to, via="console"
+    )
+    return _redirect(request, target)
+
+
+@router.get("/notices/{notice_id}/export")
+async def notice_export(
+    notice_id: str, request: Request, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Download the notice as md, txt, pdf or eml (audited)."""
+    page = await _notice_page(request, session)
+    if isinstance(page, Response):
+        return page
+    assert page.signed is not None
+    fmt = request.query_params.get("format", "md")
+    if fmt not in {"md", "txt", "pdf", "eml"}:
+        return _error(page, 404, page.t("not_found"), page.t("not_found_text"))
+    try:
+        result = await notice_service.export_notice(session, runtime.settings, notice_id, fmt)
+    except ProblemError as exc:
+        return _redirect(request, f"/notices/{notice_id}?" + urlencode({"msg": exc.detail}))
+    audit.record(
+        session, page.signed.principal, "notice.export", "notice", notice_id, format=fmt,
+        via="console",
+    )  # fmt: skip
+    return _secure(
+        Response(
+            content=result.content,
+            media_type=result.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+        ),
+        request,
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.models import Incident, PostRecord, Review
+from services.alerts.notices.models import Notice
 
 LABELS = ("threat", "doxing_call", "personal_data")
 REVIEW_BUCKETS: tuple[tuple[str, float], ...] = (
@@ -33,6 +34,7 @@ class Dashboard:
     review_median_h: float | None
     review_mean_h: float | None
     platforms: list[tuple[str, int]]
+    notices_by_status: dict[str, int]
 
 
 async def dashboard(session: AsyncSession, now: datetime, days: int = 14) -> Dashboard:
@@ -104,6 +106,8 @@ async def dashboard(session: AsyncSession, now: datetime, days: int = 14) -> Das
         .order_by(func.count().desc(), PostRecord.platform)
         .limit(8)
     )
+    notice_rows = await session.execute(select(Notice.status, func.count()).group_by(Notice.status))
+    notices_by_status = {str(getattr(st, "value", st)): int(n) for st, n in notice_rows}
     return Dashboard(
         days=day_list,
         flags=flags,
@@ -113,4 +117,5 @@ async def dashboard(session: AsyncSession, now: datetime, days: int = 14) -> Das
         review_median_h=statistics.median(waits) if waits else None,
         review_mean_h=statistics.fmean(waits) if waits else None,
         platforms=[(p, int(n)) for p, n in platform_rows],
+        notices_by_status=notices_by_status,
     )

@@ -1,7 +1,7 @@
 """collectors
 
-Revision ID: 0003
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30 12:40:12.879897
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import services.db
 
-revision: str = "0003"
-down_revision: str | None = "0006"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ each platform's public home page is recorded: the DSA notice channel (Art. 11, 1
 16 DSA) changes often and must be checked by an admin, so seeded rows have no contact
 address and ``contact_verified`` false until an admin fills them in.
 
-Revision ID: 0005
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 12:44:08
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 import services.db
 
-revision: str = "0005"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

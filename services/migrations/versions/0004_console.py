@@ -1,7 +1,7 @@
 """analyst console sessions
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import services.db
 
-revision: str = "0006"
-down_revision: str | None = "0004"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
