@@ -37,33 +37,6 @@ def address(i: int) -> str:
     return f"{street} {i % 180 + 1}, {1000 + i % 8000} {'ABCDEFGHJKLMNPRTVWXZ'[i % 20]}K Utrecht"
 
 
-WORDS = [
-    "agent",
-    "diender",
-    "politie",
-    "bureau",
-    "wijk",
-    "straat",
-    "avond",
-    "morgen",
-    "vanavond",
-    "gisteren",
-    "auto",
-    "fiets",
-    "school",
-    "huis",
-    "adres",
-    "foto",
-    "team",
-    "dienst",
-    "controle",
-    "boete",
-    "demonstratie",
-    "stad",
-    "dorp",
-    "markt",
-]
-
 PG_ADMIN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -84,7 +57,8 @@ def verdicts(n: int, officers: int, flagged_share: float = 1 / 3, seed: int = 3)
         labels = Labels(
             threat=flagged and rng.random() < 0.5, doxing_call=flagged, personal_data=False
         )
-        text = f"post {i} over die agent {' '.join(rng.sample(WORDS, 8))}"
+        filler = " ".join(f"woord{rng.randrange(5000)}" for _ in range(8))  # unlike any other
+        text = f"post {i} over die agent {filler}"
         spans: list[Span] = []
         if flagged and rng.random() < 0.5:
             leaked = address(rng.randrange(officers) if rng.random() < 0.2 else officers + i)

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bus.tansu import TansuBroker, free_port
+from services.config import Settings
 from services.db import make_engine, upgrade
 
 PG_ADMIN_DSN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -164,6 +165,24 @@ class LiveServer:
         """An HTTP client for this server, sending ``token`` as a bearer token."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+
+
+def service_app(settings: Settings) -> FastAPI:
+    """Collector and alert service in one app with the alert workers, as `doxwatch up`
+    serves them (without the classifier: tests publish verdicts themselves)."""
+    from services.alerts.app import ROUTERS as ALERT_ROUTERS
+    from services.alerts.app import WORKERS as ALERT_WORKERS
+    from services.collector.app import ROUTERS as COLLECTOR_ROUTERS
+    from services.runtime import open_runtime
+    from services.web import create_app
+
+    return create_app(
+        lambda: open_runtime(settings),
+        title="Doxwatch (test)",
+        routers=[*COLLECTOR_ROUTERS, *ALERT_ROUTERS],
+        workers=ALERT_WORKERS,
+        max_body_bytes=settings.max_body_bytes,
+    )
 
 
 @pytest.fixture

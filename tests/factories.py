@@ -7,7 +7,8 @@ from typing import Any
 
 from services.events import Classification, Labels, Post, Scores, Span, SpanLabel, Verdict
 
-_WORDS = [
+FILLER_WORDS = [
+    # Everyday words to make invented posts differ (no personal data).
     "agent",
     "diender",
     "politie",
@@ -49,7 +50,7 @@ _WORDS = [
 
 def varied_text(prefix: str = "wie kent deze agent? adres graag") -> str:
     """A text unlike any other this returns (so near-duplicate grouping leaves it alone)."""
-    picks = random.sample(_WORDS, 10)
+    picks = random.sample(FILLER_WORDS, 10)
     return f"{prefix} {' '.join(picks)}"
 
 

@@ -10,31 +10,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.alerts.app import ROUTERS as ALERT_ROUTERS
-from services.alerts.app import WORKERS as ALERT_WORKERS
 from services.bus import Record
 from services.bus.local import BusLogRow
-from services.collector.app import ROUTERS as COLLECTOR_ROUTERS
 from services.config import load_settings
 from services.db import make_engine, session_factory
 from services.events import POSTS_TOPIC, VERDICTS_TOPIC, Post, decode, encode
-from services.runtime import open_runtime
-from services.web import create_app
 from tests import factories
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, service_app
 
 ADMIN = "admin-token-for-tests"
 
 
 def _app(url: str, **overrides: Any) -> FastAPI:
-    settings = load_settings(database_url=url, admin_token=ADMIN, **overrides)
-    return create_app(
-        lambda: open_runtime(settings),
-        title="Doxwatch (test)",
-        routers=[*COLLECTOR_ROUTERS, *ALERT_ROUTERS],
-        workers=ALERT_WORKERS,
-        max_body_bytes=settings.max_body_bytes,
-    )
+    return service_app(load_settings(database_url=url, admin_token=ADMIN, **overrides))
 
 
 @pytest.fixture

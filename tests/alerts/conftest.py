@@ -9,17 +9,23 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from services.alerts.app import ROUTERS as ALERT_ROUTERS
-from services.alerts.app import WORKERS as ALERT_WORKERS
 from services.bus import Record
 from services.bus.local import LocalBus
-from services.collector.app import ROUTERS as COLLECTOR_ROUTERS
 from services.config import Settings, load_settings
 from services.db import make_engine
 from services.events import VERDICTS_TOPIC, Verdict, encode
-from services.runtime import open_runtime
-from services.web import create_app
 from tests.conftest import LiveServer
+from tests.conftest import service_app as alerts_app
+
+__all__ = [
+    "ADMIN",
+    "REGISTRY_KEY",
+    "alerts_app",
+    "alerts_settings",
+    "eventually",
+    "make_token",
+    "publish_verdicts",
+]
 
 ADMIN = "admin-token-for-alert-tests"
 REGISTRY_KEY = "registry-key-for-tests-0123456789abcdef"
@@ -34,17 +40,6 @@ def alerts_settings(url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return load_settings(**values)
-
-
-def alerts_app(settings: Settings) -> FastAPI:
-    """Collector and alert service in one app, as `doxwatch up` serves them."""
-    return create_app(
-        lambda: open_runtime(settings),
-        title="Doxwatch (test)",
-        routers=[*COLLECTOR_ROUTERS, *ALERT_ROUTERS],
-        workers=ALERT_WORKERS,
-        max_body_bytes=settings.max_body_bytes,
-    )
 
 
 @pytest.fixture
