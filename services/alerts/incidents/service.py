@@ -200,7 +200,7 @@ class _Batch:
         threads = {r.thread_key for r, _ in flagged if r.thread_key}
         band_sets: list[set[int]] = [set(), set(), set(), set()]
         for r, _ in flagged:
-            if r.simhash is not None and self.rules.near_duplicate_bits >= 0:
+            if r.simhash is not None:
                 for i, b in enumerate(grouping.bands(r.simhash)):
                     band_sets[i].add(b)
         found = await repository.open_incident_candidates(
