@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _support import wait_ready
 
 from services.bus.tansu import free_port
 from services.collector.importer import Importer, InputFormat
@@ -60,21 +61,6 @@ def generate(path: Path, lines: int, seed: int = 7) -> tuple[int, int]:
             }
             f.write(json.dumps(post) + "\n")
     return bad, repeated
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    """Wait for /readyz."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 def main() -> None:

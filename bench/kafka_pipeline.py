@@ -25,6 +25,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from _support import wait_ready
 
 from services.bus.tansu import TansuBroker, free_port
 
@@ -39,21 +40,6 @@ TEXTS = [
     "naam en adres van die wout graag, zijn kenteken is GH-{n:03d}-K",
     "ik ga een klacht indienen over die boete van gisteren, zaaknummer {n}",
 ]
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    """Wait for /readyz."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 async def pg(sql: str, dsn: str = PG_ADMIN) -> None:
