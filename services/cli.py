@@ -334,27 +334,34 @@ def purge(
     dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted.")] = False,
 ) -> None:
     """Delete evidence of incidents closed longer ago than DOXWATCH_RETENTION_DAYS, unflagged
-    posts older than that, and bus-log copies every consumer has read."""
-    from services.alerts.retention import purge as run_purge
+    posts older than that, bus-log copies every consumer has read, and the collector's
+    copies (captures, sightings, de-duplication keys) older than that."""
+    from services.alerts.retention import purge as purge_alerts
+    from services.collector.retention import purge as purge_collector
     from services.db import make_engine, session_factory, transaction
 
     settings = _settings()
 
-    async def go() -> Any:
+    async def go() -> tuple[Any, Any]:
         engine = make_engine(settings.database_url)
         try:
             async with transaction(session_factory(engine)) as session:
-                return await run_purge(session, settings.retention_days, dry_run=dry_run)
+                report = await purge_alerts(session, settings.retention_days, dry_run=dry_run)
+                collected = await purge_collector(session, report.cutoff, dry_run=dry_run)
+                return report, collected
         finally:
             await engine.dispose()
 
-    report = asyncio.run(go())
+    report, collected = asyncio.run(go())
     verb = "would delete" if dry_run else "deleted"
     typer.echo(
         f"retention {settings.retention_days} days (before {report.cutoff:%Y-%m-%d %H:%M} UTC): "
         f"{verb} the evidence of {report.incidents} closed incidents "
-        f"({report.evidence_posts} posts, {report.task_comments} task comments), "
-        f"{report.unflagged_posts} unflagged posts and {report.bus_messages} bus messages"
+        f"({report.evidence_posts} posts, {report.task_comments} task comments, "
+        f"{report.deliveries} alert deliveries), {report.unflagged_posts} unflagged posts and "
+        f"{report.bus_messages} bus messages; collector copies older than that: "
+        f"{collected.captures} captures, {collected.sightings} sightings, "
+        f"{collected.dedup_keys} de-duplication keys, {collected.reports} processed reports"
     )
 
 

@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = Field(
         default=365,
         description="`doxwatch purge` deletes the evidence of incidents closed longer ago "
-        "than this, and unflagged posts older than this.",
+        "than this, unflagged posts older than this, and the collector's captures, sightings "
+        "and de-duplication keys older than this.",
     )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for e-mail alerts and notices; unset = no e-mail."

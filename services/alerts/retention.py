@@ -6,6 +6,10 @@ Past ``DOXWATCH_RETENTION_DAYS``:
   the reviews of those posts and the task comments; the incident itself, its tasks and
   its timeline stay (they hold ids and decisions, no post text), marked ``purged_at``;
 - posts that were never flagged are deleted;
+- the delivered or failed alert deliveries of the purged incidents (their payloads) go;
+  notices stay: they are the record of what was asked of whom, and hold masked data only;
+- the collector's own copies (captures, sightings, de-duplication keys) expire by age in
+  :mod:`services.collector.retention`; ``doxwatch purge`` runs both;
 - the embedded bus log (``bus_log``, which holds copies of posts and verdicts) loses the
   messages older than that which every consumer group of their topic has read (topics
   nobody consumes, such as feedback, expire by age alone, as Kafka's time retention
@@ -24,6 +28,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts import audit
+from services.alerts.delivery.models import Delivery, DeliveryStatus
 from services.alerts.models import (
     Incident,
     IncidentEvent,
@@ -46,6 +51,7 @@ class PurgeReport:
     unflagged_posts: int
     task_comments: int
     bus_messages: int
+    deliveries: int
     dry_run: bool
 
 
@@ -74,6 +80,10 @@ async def purge(
         PostRecord.stored_at < cutoff,
     )
     comments = select(TaskComment.id).join(Task).where(Task.incident_id.in_(incident_ids))
+    deliveries = select(Delivery.id).where(
+        Delivery.incident_id.in_(incident_ids),
+        Delivery.status.in_([DeliveryStatus.DELIVERED, DeliveryStatus.FAILED]),
+    )
     # Bus messages are removable once every group that reads their topic has passed them.
     read_by_all = (
         select(BusOffsetRow.topic, func.min(BusOffsetRow.position).label("position"))
@@ -99,11 +109,13 @@ async def purge(
         unflagged_posts=await count(unflagged),
         task_comments=await count(comments),
         bus_messages=await count(bus),
+        deliveries=await count(deliveries),
         dry_run=dry_run,
     )
     if dry_run:
         return report
     await session.execute(delete(TaskComment).where(TaskComment.id.in_(comments)))
+    await session.execute(delete(Delivery).where(Delivery.id.in_(deliveries)))
     await session.execute(delete(PostRecord).where(PostRecord.id.in_(evidence)))
     await session.execute(delete(PostRecord).where(PostRecord.id.in_(unflagged)))
     await session.execute(delete(BusLogRow).where(BusLogRow.id.in_(bus)))
@@ -131,5 +143,6 @@ async def purge(
         evidence_posts=report.evidence_posts,
         unflagged_posts=report.unflagged_posts,
         bus_messages=report.bus_messages,
+        deliveries=report.deliveries,
     )
     return report

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts import audit
+from services.alerts.delivery.models import Audience, Channel, Delivery, DeliveryStatus
 from services.alerts.incidents import service
 from services.alerts.models import (
     AuditEntry,
@@ -87,6 +88,20 @@ async def test_purge_deletes_evidence_of_old_closed_incidents_only(
         incident.resolution = Resolution.CONTENT_REMOVED
         incident.closed_at = now - timedelta(days=closed_days_ago)
     posts[unflagged_old.post_id].stored_at = now - timedelta(days=400)
+    old_incident = incidents[old_closed.post_id]
+    assert old_incident is not None
+    for status, key in ((DeliveryStatus.DELIVERED, "a"), (DeliveryStatus.PENDING, "b")):
+        db_session.add(
+            Delivery(
+                channel=Channel.WEBHOOK,
+                audience=Audience.SUBSCRIPTION,
+                incident_id=old_incident.id,
+                event="incident.created",
+                dedup_key=f"retention-test-{key}",
+                payload={"body": {"incident": {"id": old_incident.id}}},
+                status=status,
+            )
+        )
     db_session.add(
         BusLogRow(topic="doxwatch.posts.v1", value=b"old", created_at=now - timedelta(days=400))
     )
@@ -114,6 +129,7 @@ async def test_purge_deletes_evidence_of_old_closed_incidents_only(
     remaining = set(await db_session.scalars(select(PostRecord.id)))
     assert remaining == {recent_closed.post_id, still_open.post_id, unflagged_new.post_id}
     assert [v for v in await db_session.scalars(select(BusLogRow.value))] == [b"unread", b"new"]
+    assert list(await db_session.scalars(select(Delivery.status))) == [DeliveryStatus.PENDING]
     purged = incidents[old_closed.post_id]
     assert purged is not None
     await db_session.refresh(purged)
