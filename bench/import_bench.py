@@ -23,19 +23,12 @@ import time
 from pathlib import Path
 
 import httpx
-from _support import wait_ready
+from _support import TEXTS, wait_ready
 
 from services.bus.tansu import free_port
 from services.collector.importer import Importer, InputFormat
 
 ADMIN = "bench-admin-token"
-TEXTS = [
-    "Wie kent deze agent? Hij woont op Lindelaan {n}, 3581 KR Utrecht. Deel dit!",
-    "die smeris van gisteren moet eens opgewacht worden na zijn dienst #{n}",
-    "Mooi weer vandaag in Zwolle, even de hond uitlaten langs de IJssel ({n})",
-    "agent bedreigd in Rotterdam, verdachte (23) aangehouden door collega's, zaak {n}",
-    "naam en adres van die wout graag, zijn kenteken is GH-{n:03d}-K",
-]
 
 
 def generate(path: Path, lines: int, seed: int = 7) -> tuple[int, int]:
@@ -54,7 +47,7 @@ def generate(path: Path, lines: int, seed: int = 7) -> tuple[int, int]:
                 repeated += 1
                 i = rng.randrange(n)
             post = {
-                "text": rng.choice(TEXTS).format(n=i) + f" [{i}]",
+                "text": rng.choice(TEXTS[:5]).format(n=i) + f" [{i}]",
                 "platform": "x",
                 "url": f"https://x.example/status/{i}",
                 "external_id": str(i),

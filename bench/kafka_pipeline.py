@@ -25,21 +25,12 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _support import wait_ready
+from _support import TEXTS, wait_ready
 
 from services.bus.tansu import TansuBroker, free_port
 
 ADMIN = "bench-admin-token"
 PG_ADMIN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-TEXTS = [
-    "Wie kent deze agent? Hij woont op Lindelaan {n}, 3581 KR Utrecht. Deel dit!",
-    "die smeris van gisteren moet eens opgewacht worden na zijn dienst #{n}",
-    "Mooi weer vandaag in Zwolle, even de hond uitlaten langs de IJssel ({n})",
-    "agent bedreigd in Rotterdam, verdachte (23) aangehouden door collega's, zaak {n}",
-    "naam en adres van die wout graag, zijn kenteken is GH-{n:03d}-K",
-    "ik ga een klacht indienen over die boete van gisteren, zaaknummer {n}",
-]
 
 
 async def pg(sql: str, dsn: str = PG_ADMIN) -> None:

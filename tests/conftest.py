@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -23,7 +25,29 @@ from services.bus.tansu import TansuBroker, free_port
 from services.config import Settings
 from services.db import make_engine, upgrade
 
+ROOT = Path(__file__).resolve().parents[1]
+
 PG_ADMIN_DSN = os.environ.get("DOXWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``doxwatch ARGS`` as a user runs it: a real process, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
 
 
 # Databases ------------------------------------------------------------------------------

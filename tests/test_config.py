@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from services.config import BusKind, Settings, SettingsError, load_settings
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,13 +43,11 @@ def test_bad_values_name_the_variable(
 
 
 def test_command_refuses_to_start_with_a_bad_setting(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "services.cli", "db", "upgrade"],
+    result = run_cli(
+        "db",
+        "upgrade",
         env={"DOXWATCH_BUS": "carrier-pigeon", "PATH": "/usr/bin:/bin"},
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
     )
     assert result.returncode == 2
     assert "invalid settings" in result.stderr

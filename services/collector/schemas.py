@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.events import MAX_TEXT_CHARS, EvidenceRef
+
+
+def _absolute_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _time_zone_aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone (e.g. 2026-11-30T10:00:00Z)")
+    return value
+
+
+HttpUrlText = Annotated[str, AfterValidator(_absolute_http_url)]
+"""An absolute http(s) URL, kept as the text given."""
+
+ZonedDatetime = Annotated[datetime, AfterValidator(_time_zone_aware)]
+"""A datetime that carries its time zone."""
 
 
 class PostIn(BaseModel):
@@ -29,7 +49,7 @@ class PostIn(BaseModel):
         description="Platform slug, lower-case.",
         examples=["x", "facebook", "telegram", "tiktok"],
     )
-    url: str = Field(
+    url: HttpUrlText = Field(
         max_length=2048,
         description="Where the post was seen (http or https).",
         examples=["https://x.example/someone/status/1234"],
@@ -40,7 +60,7 @@ class PostIn(BaseModel):
     external_id: str | None = Field(
         default=None, max_length=256, description="The platform's id of the post."
     )
-    posted_at: datetime | None = Field(
+    posted_at: ZonedDatetime | None = Field(
         default=None, description="When it was posted (ISO 8601 with time zone)."
     )
     reported_by: str | None = Field(
@@ -49,21 +69,6 @@ class PostIn(BaseModel):
     lang: str | None = Field(
         default=None, pattern=r"^(nl|en)$", description="Language if known: nl or en."
     )
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL")
-        return value
-
-    @field_validator("posted_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must include a time zone (e.g. 2026-11-30T10:00:00Z)")
-        return value
 
 
 class PostAccepted(BaseModel):
@@ -153,7 +158,7 @@ class ReportIn(BaseModel):
         description="The post's text, if the reporter has it.",
         examples=["we weten waar je woont, Lindelaan 14"],
     )
-    url: str | None = Field(
+    url: HttpUrlText | None = Field(
         default=None,
         max_length=2048,
         description="Where the post was seen (http or https).",
@@ -168,7 +173,7 @@ class ReportIn(BaseModel):
     )
     author: str | None = Field(default=None, max_length=256)
     external_id: str | None = Field(default=None, max_length=256)
-    posted_at: datetime | None = None
+    posted_at: ZonedDatetime | None = None
     lang: str | None = Field(default=None, pattern=r"^(nl|en)$")
     reported_by: str | None = Field(
         default=None,
@@ -179,23 +184,6 @@ class ReportIn(BaseModel):
     attachments: list[AttachmentIn] = Field(
         default_factory=list, max_length=5, description="Up to 5 screenshots."
     )
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL")
-        return value
-
-    @field_validator("posted_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must include a time zone (e.g. 2026-11-30T10:00:00Z)")
-        return value
 
     @model_validator(mode="after")
     def _something(self) -> ReportIn:

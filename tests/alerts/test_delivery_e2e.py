@@ -3,7 +3,6 @@ in flight, restarted, and sends the same delivery id again."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,11 @@ from services.bus.tansu import free_port
 from services.config import load_settings
 from tests.alerts.delivery_support import SECRET, Receiver, enqueue_alert
 from tests.conftest import run_sync
-from tests.e2e.test_pipeline import Proc
+from tests.e2e.processes import Proc, service_env
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = "e2e-delivery-admin-token"
-
-
-def _env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOXWATCH_")}
-    env.update({f"DOXWATCH_{k.upper()}": v for k, v in settings.items()})
-    env["DOXWATCH_ADMIN_TOKEN"] = ADMIN
-    env["DOXWATCH_LOG_JSON"] = "true"
-    return env
 
 
 def _deliveries(api: str) -> list[dict[str, Any]]:
@@ -46,7 +37,8 @@ def test_killed_while_sending_the_same_delivery_is_sent_again(
         (delivery_id,) = run_sync(
             lambda: enqueue_alert(settings, email=None, webhook_url=receiver.url)
         )
-        env = _env(
+        env = service_env(
+            ADMIN,
             database_url=sqlite_url,
             bus="local",
             delivery_lease_s="2",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,7 @@ from services.db import make_engine, session_factory
 from services.events import FEEDBACK_TOPIC, Feedback, decode
 from tests import factories
 from tests.alerts.conftest import ADMIN, eventually, make_token, publish_verdicts
-from tests.conftest import LiveServer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import LiveServer, run_cli
 
 
 async def _feedback(url: str) -> list[Feedback]:
@@ -150,14 +146,12 @@ async def test_decisions_are_stored_published_and_exported(
 
     out = tmp_path / "feedback.jsonl"
     done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "export-feedback", "-o", str(out)],
-        env={"DOXWATCH_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
+        lambda: run_cli(
+            "export-feedback",
+            "-o",
+            str(out),
+            env={"DOXWATCH_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"},
+        )
     )
     assert done.returncode == 0, done.stderr
     assert "3 decisions exported" in done.stderr

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.collector.models import DedupKey, Evidence, EvidenceLink, PendingReport, Sighting
 from services.collector.retention import purge
 from services.db import utcnow
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_cli
 
 
 def _evidence(data: bytes) -> Evidence:
@@ -61,14 +57,8 @@ async def test_old_rows_go_and_shared_captures_stay(db_session: AsyncSession) ->
 
 
 def test_doxwatch_purge_runs_both_sides(sqlite_url: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "purge", "--dry-run"],
-        env={"DOXWATCH_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
+    done = run_cli(
+        "purge", "--dry-run", env={"DOXWATCH_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"}
     )
     assert done.returncode == 0, done.stderr
     assert "would delete the evidence of 0 closed incidents" in done.stdout

@@ -11,7 +11,6 @@ still arrives after the restart, with the same delivery id.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from services.bus.tansu import free_port
 from services.personal_data import mask
 from tests.alerts.delivery_support import Receiver, SmtpServer
 from tests.alerts.delivery_support import smtp_server as smtp_server
-from tests.e2e.test_pipeline import Proc
+from tests.e2e.processes import Proc, service_env
 
 pytestmark = pytest.mark.e2e
 
@@ -35,14 +34,6 @@ POST = {
     "platform": "x",
     "url": "https://x.example/anoniem123/status/7781",
 }
-
-
-def _env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOXWATCH_")}
-    env.update({f"DOXWATCH_{k.upper()}": v for k, v in settings.items()})
-    env["DOXWATCH_ADMIN_TOKEN"] = ADMIN
-    env["DOXWATCH_LOG_JSON"] = "true"
-    return env
 
 
 def _get(api: str, path: str, token: str = ADMIN) -> Any:
@@ -65,7 +56,8 @@ def test_leak_of_registered_address_alerts_the_officer_across_a_crash(
     tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     log = tmp_path / "up.log"
-    env = _env(
+    env = service_env(
+        ADMIN,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'doxwatch.db'}",
         registry_key="e2e-registry-key-0123456789abcdefghij",
         smtp_host=smtp_server.host,

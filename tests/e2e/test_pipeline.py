@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from services.bus.tansu import TansuBroker, free_port
 from services.events import DEADLETTER_TOPIC, POSTS_TOPIC
 from tests.conftest import run_sync
+from tests.e2e.processes import Proc, service_env
 
 pytestmark = pytest.mark.e2e
 
@@ -30,52 +28,6 @@ DOXING_POST = (
     "Wie kent deze agent? Hij woont volgens mij op Lindelaan 14, 3581 KR Utrecht. "
     "Naam en adres graag, deel dit tot we weten wie hij is"
 )
-
-
-class Proc:
-    """A ``doxwatch`` subcommand running as its own process."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.args, self.env, self.log = args, env, log
-        self.port = int(args[args.index("--port") + 1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Proc:
-        """Start and wait until /readyz answers 200."""
-        out = self.log.open("ab")
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *self.args],
-            env=self.env,
-            stdout=out,
-            stderr=out,
-        )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.args[0]} exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.args[0]} not ready:\n{self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, nothing flushed."""
-        assert self.popen is not None
-        self.popen.send_signal(signal.SIGKILL)
-        self.popen.wait(10)
-
-    def stop(self) -> None:
-        """SIGTERM and wait."""
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
 
 
 @pytest.fixture
@@ -89,21 +41,14 @@ def fresh_broker() -> Iterator[str]:
         yield bootstrap
 
 
-def _env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOXWATCH_")}
-    env.update({f"DOXWATCH_{k.upper()}": v for k, v in settings.items()})
-    env["DOXWATCH_ADMIN_TOKEN"] = ADMIN
-    env["DOXWATCH_LOG_JSON"] = "true"
-    return env
-
-
 @pytest.fixture
 def distributed(
     fresh_broker: str, pg_database: Callable[[], str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
     """Collector, classifier and alerts as three processes over Kafka and PostgreSQL."""
     db = pg_database()
-    env = _env(
+    env = service_env(
+        ADMIN,
         bus="kafka",
         kafka_bootstrap=fresh_broker,
         kafka_partitions="3",
@@ -275,7 +220,7 @@ def test_classifier_restart_mid_stream_loses_and_duplicates_nothing(
 
 
 def test_up_runs_everything_in_one_process_on_sqlite(tmp_path: Path) -> None:
-    env = _env(database_url=f"sqlite+aiosqlite:///{tmp_path / 'up.db'}")
+    env = service_env(ADMIN, database_url=f"sqlite+aiosqlite:///{tmp_path / 'up.db'}")
     up = Proc(["up", "--port", str(free_port())], env, tmp_path / "up.log")
     up.start()
     try:
